@@ -1,0 +1,263 @@
+"""Configuration enters once, as a value: packaged defaults < file < environment < flags.
+
+The packaged copies under ``pipeline/defaults/`` are the same files as the
+repository's ``config/`` (a test keeps them identical), so the installed
+command works from any directory. The API key is read from the environment
+only and is wrapped in :class:`Secret`, whose ``repr``/``str`` never show it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+from pipeline.models import Category
+
+DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+_CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySettings:
+    max_attempts: int = 6
+    initial_wait: float = 1.0
+    max_wait: float = 60.0
+    max_retry_after: float = 120.0
+    jitter: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    eutils_url: str
+    tool: str
+    email: str | None
+    api_key: Secret | None
+    rate_limit: float
+    rate_limit_with_key: float
+    timeout: float
+    retry: RetrySettings
+    search_page_size: int
+    efetch_batch_size: int
+    out_dir: Path
+    categories: tuple[Category, ...] = field(default=())
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.rate_limit_with_key if self.api_key else self.rate_limit
+
+    @property
+    def categories_hash(self) -> str:
+        return categories_hash(self.categories)
+
+    def require_email(self) -> str:
+        if not self.email:
+            raise ConfigError(
+                "NCBI_EMAIL is not set: NCBI requires a contact address on every "
+                "E-utilities request (export NCBI_EMAIL=you@example.org), "
+                "or use --offline to build from the raw store"
+            )
+        return self.email
+
+
+def categories_hash(categories: tuple[Category, ...]) -> str:
+    payload = json.dumps(
+        [[c.name, c.heading, c.term, c.group] for c in categories], separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------- reading
+
+
+def _read_toml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML ({exc})") from exc
+
+
+def _packaged(name: str) -> str:
+    return resources.files("pipeline").joinpath("defaults", name).read_text("utf-8")
+
+
+def _read_file(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+
+
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "ncbi": {
+        "eutils_url": str,
+        "tool": str,
+        "email": str,
+        "rate_limit": (int, float),
+        "rate_limit_with_key": (int, float),
+        "timeout": (int, float),
+    },
+    "retry": {
+        "max_attempts": int,
+        "initial_wait": (int, float),
+        "max_wait": (int, float),
+        "max_retry_after": (int, float),
+        "jitter": (int, float),
+    },
+    "extract": {"search_page_size": int, "efetch_batch_size": int},
+    "output": {"dir": str},
+}
+
+
+def _check_schema(data: Mapping[str, Any], origin: str) -> None:
+    for section, values in data.items():
+        if section not in _SCHEMA or not isinstance(values, dict):
+            raise ConfigError(f"{origin}: unknown section [{section}]")
+        if "api_key" in values:
+            raise ConfigError(
+                f"{origin}: api_key may not be stored in a file; set NCBI_API_KEY instead"
+            )
+        for key, value in values.items():
+            expected = _SCHEMA[section].get(key)
+            if expected is None:
+                raise ConfigError(f"{origin}: unknown key {section}.{key}")
+            if isinstance(value, bool) or not isinstance(value, expected):
+                raise ConfigError(f"{origin}: {section}.{key} has the wrong type ({value!r})")
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: dict(v) for k, v in base.items()}
+    for section, values in over.items():
+        out.setdefault(section, {}).update(values)
+    return out
+
+
+def parse_categories(text: str, origin: str) -> tuple[Category, ...]:
+    data = _read_toml(text, origin)
+    entries = data.get("category")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{origin}: expected one or more [[category]] tables")
+    out: list[Category] = []
+    for i, entry in enumerate(entries, start=1):
+        out.append(_parse_category(entry, f"{origin}: category #{i}"))
+    names = [c.name for c in out]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{origin}: category names must be unique: {names}")
+    return tuple(out)
+
+
+def _parse_category(entry: Any, where: str) -> Category:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: not a table")
+    unknown = set(entry) - {"name", "heading", "term", "group"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    for key in ("name", "heading", "term"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise ConfigError(f"{where}: '{key}' must be a non-empty string")
+    if not _CATEGORY_NAME.match(entry["name"]):
+        # The name becomes a partition directory: keep it a safe path segment.
+        raise ConfigError(f"{where}: name {entry['name']!r} must match {_CATEGORY_NAME.pattern}")
+    group = entry.get("group")
+    if group is not None and not isinstance(group, str):
+        raise ConfigError(f"{where}: 'group' must be a string")
+    return Category(entry["name"], entry["heading"], entry["term"].strip(), group)
+
+
+def _env_value(env: Mapping[str, str], name: str) -> str | None:
+    # Set but empty counts as unset (a common CI/cron accident).
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    categories_file: Path | None = None,
+    env: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the run's Settings from defaults, an optional file, env and flags.
+
+    ``overrides`` holds flag values by Settings field name; None means "not given".
+    """
+    data = _read_toml(_packaged("pipeline.toml"), "packaged pipeline.toml")
+    if config_file is not None:
+        user = _read_toml(_read_file(config_file), str(config_file))
+        _check_schema(user, str(config_file))
+        data = _merge(data, user)
+    _check_schema(data, "configuration")
+    ncbi, retry, extract = data["ncbi"], data.get("retry", {}), data["extract"]
+
+    cat_text, cat_origin = _packaged("categories.toml"), "packaged categories.toml"
+    if categories_file is not None:
+        cat_text, cat_origin = _read_file(categories_file), str(categories_file)
+
+    api_key = _env_value(env, "NCBI_API_KEY")
+    values: dict[str, Any] = {
+        "eutils_url": _env_value(env, "NCBI_EUTILS_URL") or ncbi.get("eutils_url"),
+        "tool": ncbi.get("tool", "medgen-etl"),
+        "email": _env_value(env, "NCBI_EMAIL") or ncbi.get("email"),
+        "api_key": Secret(api_key) if api_key else None,
+        "rate_limit": float(ncbi.get("rate_limit", 3.0)),
+        "rate_limit_with_key": float(ncbi.get("rate_limit_with_key", 10.0)),
+        "timeout": float(ncbi.get("timeout", 30.0)),
+        "retry": RetrySettings(**{k: v for k, v in retry.items()}),
+        "search_page_size": int(extract["search_page_size"]),
+        "efetch_batch_size": int(extract["efetch_batch_size"]),
+        "out_dir": Path(data["output"]["dir"]),
+        "categories": parse_categories(cat_text, cat_origin),
+    }
+    for key, value in (overrides or {}).items():
+        if key not in values:
+            raise ConfigError(f"unknown setting {key!r}")
+        if value is not None:
+            values[key] = value
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", s.eutils_url):
+        raise ConfigError(f"NCBI E-utilities URL {s.eutils_url!r} is not an http(s) URL")
+    if s.rate_limit <= 0 or s.rate_limit_with_key <= 0:
+        raise ConfigError("rate limits must be positive")
+    if s.timeout <= 0:
+        raise ConfigError("timeout must be positive")
+    if not 1 <= s.search_page_size <= 10_000:
+        raise ConfigError("extract.search_page_size must be between 1 and 10000")
+    if not 1 <= s.efetch_batch_size <= 10_000:
+        raise ConfigError("extract.efetch_batch_size must be between 1 and 10000")
+    if s.retry.max_attempts < 1:
+        raise ConfigError("retry.max_attempts must be at least 1")

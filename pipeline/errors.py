@@ -1,0 +1,120 @@
+"""The one exception tree of medgen-etl.
+
+Every error the pipeline raises on purpose derives from :class:`MedgenEtlError`.
+Third-party exceptions (urllib, lxml, pyarrow, OSError) are translated where they
+enter (``raise ... from exc``), so callers only ever catch these. Each class carries
+the process exit status the CLI gives it (BSD ``sysexits`` where one fits); only
+the CLI turns them into messages and exit codes.
+
+    MedgenEtlError
+    ├── UsageError              bad arguments or concept references      (2)
+    ├── ConfigError             bad config file, missing NCBI_EMAIL      (78)
+    ├── NcbiError               anything E-utilities answered or failed
+    │   ├── TransientError      worth retrying: 429, 5xx, timeouts, resets, truncated bodies (75)
+    │   │   └── RetriesExhaustedError   the retry policy gave up             (75)
+    │   ├── HttpStatusError     a 4xx other than 429                     (69)
+    │   ├── EutilsError         an <ERROR> body that is not transient     (69)
+    │   ├── QueryTermError      ErrorList / PhraseNotFound in a search   (78)
+    │   └── ResponseFormatError a body that is not the XML we expect      (69)
+    ├── OfflineMissError        --offline and the raw store lacks a reply (66)
+    ├── ConceptError            one concept failed (unknown CUI, <error>) (65)
+    ├── PartialRunError         some concepts failed; nothing else wrong  (65)
+    ├── SnapshotError           staging, publishing or reading a snapshot (74)
+    │   └── VerifyError         a snapshot's files differ from its manifest (65)
+    └── LockError               another run holds the output directory   (75)
+"""
+
+from __future__ import annotations
+
+
+class MedgenEtlError(Exception):
+    """Base of every error medgen-etl raises on purpose."""
+
+    exit_code: int = 1
+
+
+class UsageError(MedgenEtlError):
+    exit_code = 2
+
+
+class ConfigError(MedgenEtlError):
+    exit_code = 78
+
+
+class NcbiError(MedgenEtlError):
+    """An E-utilities request failed; ``request`` names it without secrets."""
+
+    exit_code = 69
+
+    def __init__(self, message: str, *, request: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = message
+        # Filled in where the request is known (the client), if the raiser did not.
+        self.request = request
+
+    def __str__(self) -> str:
+        return self.detail if self.request is None else f"{self.detail} [{self.request}]"
+
+
+class TransientError(NcbiError):
+    """A failure that another attempt may cure."""
+
+    exit_code = 75
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.retry_after = retry_after
+
+
+class RetriesExhaustedError(TransientError):
+    pass
+
+
+class HttpStatusError(NcbiError):
+    def __init__(self, status: int, *, request: str | None = None) -> None:
+        super().__init__(f"HTTP {status}", request=request)
+        self.status = status
+
+
+class EutilsError(NcbiError):
+    """E-utilities answered HTTP 200 with an ``<ERROR>`` body."""
+
+
+class QueryTermError(NcbiError):
+    """A search term NCBI did not understand (it silently drops such terms)."""
+
+    exit_code = 78
+
+
+class ResponseFormatError(NcbiError):
+    """A body that is not the XML document the request should return."""
+
+
+class OfflineMissError(MedgenEtlError):
+    exit_code = 66
+
+
+class ConceptError(MedgenEtlError):
+    exit_code = 65
+
+
+class PartialRunError(MedgenEtlError):
+    exit_code = 65
+
+
+class SnapshotError(MedgenEtlError):
+    exit_code = 74
+
+
+class VerifyError(SnapshotError):
+    exit_code = 65
+
+
+class LockError(MedgenEtlError):
+    exit_code = 75

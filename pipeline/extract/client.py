@@ -1,0 +1,218 @@
+"""EutilsClient: where every request is answered, from NCBI or from the raw store.
+
+One call path for all five utilities:
+
+    offline?      -> the raw store answers, or OfflineMissError
+    resumed run?  -> the run journal's stored answer, no request sent
+    otherwise     -> limiter, gateway (Bio.Entrez), vetting, retry policy,
+                     then the raw store and the journal
+
+Only complete, vetted bodies are stored. The client records which stored
+responses the run used, for the snapshot manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lxml import etree
+
+from pipeline.errors import NcbiError, OfflineMissError, QueryTermError
+from pipeline.extract.ratelimit import RateLimiter
+from pipeline.extract.rawstore import RawStore, RunJournal, StoredResponse
+from pipeline.extract.request import EutilsRequest
+from pipeline.extract.responses import (
+    check_body,
+    parse_einfo,
+    parse_elink_history,
+    parse_esearch,
+)
+from pipeline.extract.retry import RetryPolicy, run_with_retry
+from pipeline.models import DbInfo, LinkHistory, SearchResult
+
+log = logging.getLogger(__name__)
+
+# PubMed's esearch cannot page past this many results (retstart + retmax).
+ESEARCH_MAX_RESULTS = 9_999
+
+
+class Gateway(Protocol):
+    def call(self, request: EutilsRequest) -> bytes: ...
+
+
+@dataclass
+class ClientStats:
+    sent: int = 0
+    retried: int = 0
+    from_store: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CategorySearch:
+    count: int
+    pmids: tuple[int, ...]
+    truncated: bool
+
+
+@dataclass
+class EutilsClient:
+    store: RawStore
+    gateway: Gateway | None
+    limiter: RateLimiter | None
+    policy: RetryPolicy
+    journal: RunJournal | None = None
+    sleep: Callable[[float], None] | None = None
+    stats: ClientStats = field(default_factory=ClientStats)
+    used: dict[str, StoredResponse] = field(default_factory=dict)
+    _held: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.journal is not None:
+            self._held = self.journal.load()
+
+    @property
+    def offline(self) -> bool:
+        return self.gateway is None
+
+    # ------------------------------------------------------------ one request
+
+    def fetch(self, request: EutilsRequest) -> tuple[bytes, etree._Element]:
+        stored = self._from_store(request)
+        if stored is not None:
+            body, meta = stored
+            self.stats.from_store += 1
+        else:
+            body = self._from_ncbi(request)
+            meta = self.store.put(request, body)
+            if self.journal is not None:
+                self.journal.record(meta)
+        self.used[meta.key] = meta
+        return body, check_body(request.utility, body)
+
+    def _from_store(self, request: EutilsRequest) -> tuple[bytes, StoredResponse] | None:
+        if self.offline:
+            hit = self.store.get(request)
+            if hit is None:
+                raise OfflineMissError(
+                    f"--offline: the raw store {self.store.root} holds no answer for "
+                    f"{request.describe()}"
+                )
+            return hit
+        if request.key in self._held:
+            hit = self.store.get(request)
+            if hit is not None and hit[1].sha256 == self._held[request.key]:
+                return hit
+        return None
+
+    def _from_ncbi(self, request: EutilsRequest) -> bytes:
+        gateway, limiter = self.gateway, self.limiter
+        if gateway is None or limiter is None:
+            raise RuntimeError("an offline client cannot send requests")
+        describe = request.describe()
+
+        def attempt() -> bytes:
+            limiter.acquire()
+            self.stats.sent += 1
+            try:
+                body = gateway.call(request)
+                check_body(request.utility, body)
+            except NcbiError as exc:
+                if exc.request is None:
+                    exc.request = describe
+                raise
+            return body
+
+        def on_retry(attempt_no: int, error: BaseException, wait: float) -> None:
+            self.stats.retried += 1
+            log.warning("attempt %d failed (%s); retrying in %.1fs", attempt_no, error, wait)
+
+        return run_with_retry(
+            attempt, self.policy, describe=describe, on_retry=on_retry, sleep=self.sleep
+        )
+
+    # ------------------------------------------------------------ operations
+
+    def search_medgen(self, term: str) -> SearchResult:
+        request = EutilsRequest.make("esearch", db="medgen", term=term, retmax=20)
+        return parse_esearch(self.fetch(request)[1])
+
+    def summarize_medgen(self, uids: Sequence[int]) -> bytes:
+        ids = ",".join(str(u) for u in uids)
+        request = EutilsRequest.make("esummary", db="medgen", id=ids, version="2.0")
+        return self.fetch(request)[0]
+
+    def link_pubmed(self, uid: int) -> LinkHistory:
+        request = EutilsRequest.make(
+            "elink",
+            dbfrom="medgen",
+            db="pubmed",
+            linkname="medgen_pubmed",
+            id=uid,
+            cmd="neighbor_history",
+        )
+        return parse_elink_history(self.fetch(request)[1], uid)
+
+    def search_category(
+        self, link: LinkHistory, term: str, *, page_size: int, limit: int | None
+    ) -> CategorySearch:
+        """All PMIDs of ``#linked AND term``, most recent first, paging to Count."""
+        if link.empty:
+            return CategorySearch(0, (), False)
+        query = f"#{link.query_key} AND {term}"
+        pmids: list[int] = []
+        count: int | None = None
+        while True:
+            want = _page_size(len(pmids), page_size, limit)
+            result = self._search_page(link, query, term, retstart=len(pmids), retmax=want)
+            count = result.count if count is None else count
+            pmids.extend(result.ids)
+            stop = min(count, ESEARCH_MAX_RESULTS, limit if limit is not None else count)
+            if not result.ids or len(pmids) >= stop:
+                break
+        truncated = count > ESEARCH_MAX_RESULTS and (limit is None or limit > ESEARCH_MAX_RESULTS)
+        if truncated:
+            log.warning("%r matched %d records; esearch stops at %d", query, count, len(pmids))
+        return CategorySearch(
+            count, tuple(pmids[:limit] if limit is not None else pmids), truncated
+        )
+
+    def _search_page(
+        self, link: LinkHistory, query: str, term: str, *, retstart: int, retmax: int
+    ) -> SearchResult:
+        request = EutilsRequest.make(
+            "esearch",
+            db="pubmed",
+            term=query,
+            WebEnv=link.webenv,
+            usehistory="y",
+            sort="pub_date",
+            retstart=retstart,
+            retmax=retmax,
+        )
+        result = parse_esearch(self.fetch(request)[1])
+        if result.phrases_not_found or result.errors:
+            problems = [*result.phrases_not_found, *result.errors]
+            # NCBI drops what it does not understand and answers unfiltered:
+            # never take that answer as the category's citations.
+            raise QueryTermError(
+                f"PubMed did not understand {', '.join(map(repr, problems))} "
+                f"in the filter term {term!r}",
+                request=request.describe(),
+            )
+        return result
+
+    def fetch_pubmed(self, pmids: Sequence[int]) -> bytes:
+        ids = ",".join(str(p) for p in pmids)
+        request = EutilsRequest.make("efetch", db="pubmed", id=ids, retmode="xml")
+        return self.fetch(request)[0]
+
+    def einfo(self, db: str) -> DbInfo:
+        return parse_einfo(self.fetch(EutilsRequest.make("einfo", db=db))[1])
+
+
+def _page_size(have: int, page_size: int, limit: int | None) -> int:
+    want = page_size if limit is None else min(page_size, limit - have)
+    return max(1, min(want, ESEARCH_MAX_RESULTS - have))

@@ -1,0 +1,137 @@
+"""Reading the E-utilities answers that steer extraction (esearch, elink, einfo).
+
+Also the gatekeeper for every body before it may enter the raw store: it must be
+a complete XML document of the expected kind, and not an ``<ERROR>`` answer or
+an HTML error page dressed as HTTP 200.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from pipeline.errors import EutilsError, ResponseFormatError, TransientError
+from pipeline.models import DbInfo, LinkHistory, SearchResult
+from pipeline.xmlsafe import parse_xml
+
+# The root element each utility answers with.
+ROOTS = {
+    "esearch": "eSearchResult",
+    "esummary": "eSummaryResult",
+    "elink": "eLinkResult",
+    "efetch": "PubmedArticleSet",
+    "einfo": "eInfoResult",
+}
+
+# <ERROR> texts NCBI sends for passing backend trouble: worth another attempt.
+TRANSIENT_ERROR_PATTERNS = (
+    re.compile(r"backend", re.I),
+    re.compile(r"temporar", re.I),
+    re.compile(r"try again", re.I),
+    re.compile(r"timed? ?out", re.I),
+    re.compile(r"unavailable", re.I),
+    re.compile(r"internal server error", re.I),
+)
+
+
+def is_transient_error_text(text: str) -> bool:
+    return any(p.search(text) for p in TRANSIENT_ERROR_PATTERNS)
+
+
+def _text(el: etree._Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    value = el.text.strip()
+    return value or None
+
+
+def check_body(utility: str, body: bytes) -> etree._Element:
+    """Parse and vet one body; return its root, or raise the right error.
+
+    A half XML document (a body cut mid-element) is transient: it is retried and
+    never stored. HTML instead of XML is an error page from a proxy or NCBI's
+    front end; an ``<ERROR>`` child is E-utilities' own way to fail with 200.
+    """
+    head = body.lstrip()[:200].lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise TransientError(f"{utility}: got an HTML page instead of XML")
+    try:
+        root = parse_xml(body, what=utility)
+    except ResponseFormatError as exc:
+        raise TransientError(f"{utility}: incomplete or malformed XML ({exc.detail})") from exc
+    # Checked before the root's name: efetch fails as <eFetchResult><ERROR>.
+    error = root.find("ERROR")
+    if error is None and utility == "esummary":
+        error = root.find("DocumentSummarySet/ERROR")
+    if error is not None:
+        text = (error.text or "").strip() or "empty ERROR element"
+        if is_transient_error_text(text):
+            raise TransientError(f"{utility}: NCBI reported: {text}")
+        raise EutilsError(f"{utility}: NCBI reported: {text}")
+    if root.tag != ROOTS[utility]:
+        raise ResponseFormatError(f"{utility}: expected <{ROOTS[utility]}>, got <{root.tag}>")
+    return root
+
+
+def parse_esearch(root: etree._Element) -> SearchResult:
+    count = _int(root.findtext("Count"), "esearch Count")
+    ids = tuple(_int(el.text, "esearch Id") for el in root.iterfind("IdList/Id"))
+    errors = root.find("ErrorList")
+    not_found: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+    if errors is not None:
+        not_found = tuple(t for el in errors.iter("PhraseNotFound") if (t := _text(el)))
+        other = tuple(
+            f"{el.tag}: {t}" for el in errors if el.tag != "PhraseNotFound" and (t := _text(el))
+        )
+    return SearchResult(
+        count=count,
+        retstart=_int(root.findtext("RetStart") or "0", "esearch RetStart"),
+        ids=ids,
+        webenv=_text(root.find("WebEnv")),
+        query_key=_text(root.find("QueryKey")),
+        phrases_not_found=not_found,
+        errors=other,
+    )
+
+
+def parse_elink_history(root: etree._Element, uid: int) -> LinkHistory:
+    """The history entry of a ``cmd=neighbor_history`` answer.
+
+    A concept without links comes back either with no ``LinkSetDbHistory`` at
+    all or with one that carries ``<Info>Empty result</Info>``: both are a
+    valid, empty link set.
+    """
+    linkset = root.find("LinkSet")
+    if linkset is None:
+        raise ResponseFormatError("elink: no LinkSet in the answer")
+    webenv = _text(linkset.find("WebEnv"))
+    for hist in linkset.iterfind("LinkSetDbHistory"):
+        if _text(hist.find("LinkName")) not in (None, "medgen_pubmed"):
+            continue
+        if hist.find("Info") is not None or _text(hist.find("QueryKey")) is None:
+            return LinkHistory(uid, webenv, None)
+        if webenv is None:
+            raise ResponseFormatError("elink: history entry without a WebEnv")
+        return LinkHistory(uid, webenv, _text(hist.find("QueryKey")))
+    return LinkHistory(uid, webenv, None)
+
+
+def parse_einfo(root: etree._Element) -> DbInfo:
+    info = root.find("DbInfo")
+    if info is None:
+        raise ResponseFormatError("einfo: no DbInfo in the answer")
+    count = _text(info.find("Count"))
+    return DbInfo(
+        db=_text(info.find("DbName")) or "",
+        db_build=_text(info.find("DbBuild")),
+        last_update=_text(info.find("LastUpdate")),
+        count=int(count) if count and count.isdigit() else None,
+    )
+
+
+def _int(text: str | None, what: str) -> int:
+    if text is None or not text.strip().isdigit():
+        raise ResponseFormatError(f"{what}: expected a whole number, got {text!r}")
+    return int(text.strip())

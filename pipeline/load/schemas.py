@@ -1,0 +1,154 @@
+"""Explicit Arrow schemas of every table: nothing is inferred from data.
+
+PMIDs and UIDs are int64; ranks, positions and years int32; list-valued
+fields are Arrow lists (never delimited strings); missing is null.
+The README's data dictionary documents each column.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+_str = pa.string()
+_i32 = pa.int32()
+_i64 = pa.int64()
+
+CONCEPTS = pa.schema(
+    [
+        pa.field("cui", _str, nullable=False),
+        pa.field("uid", _i64, nullable=False),
+        pa.field("name", _str, nullable=False),
+        pa.field("definition", _str),
+        pa.field("definition_source", _str),
+        pa.field("semantic_type", _str),
+        pa.field("semantic_id", _str),
+        pa.field("synonyms", pa.list_(_str), nullable=False),
+        pa.field(
+            "names",
+            pa.list_(
+                pa.struct(
+                    [
+                        pa.field("name", _str, nullable=False),
+                        pa.field("source", _str),
+                        pa.field("preferred", pa.bool_(), nullable=False),
+                    ]
+                )
+            ),
+            nullable=False,
+        ),
+        pa.field("db_build", _str),
+    ]
+)
+
+# The logical citations table. On disk it is hive-partitioned by `category`
+# (citations/category=<name>/), and the files hold every column but that one:
+# pyarrow, pandas and DuckDB refuse a column that is both in the path and the
+# file. Readers of the directory get `category` back from the path.
+CITATIONS = pa.schema(
+    [
+        pa.field("cui", _str, nullable=False),
+        pa.field("category", _str, nullable=False),
+        pa.field("rank", _i32, nullable=False),
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("title", _str),
+        pa.field("journal", _str),
+        pa.field("pub_year", _i32),
+        pa.field("doi", _str),
+        pa.field("doi_display", _str),
+        pa.field("pmcid", _str),
+        pa.field("authors_display", _str),
+        pa.field("source", _str),
+        pa.field("epub_date", _str),
+    ]
+)
+
+CITATIONS_FILE = pa.schema([f for f in CITATIONS if f.name != "category"])
+
+AUTHOR_STRUCT = pa.struct(
+    [
+        pa.field("position", _i32, nullable=False),
+        pa.field("display", _str),
+        pa.field("last_name", _str),
+        pa.field("fore_name", _str),
+        pa.field("initials", _str),
+        pa.field("suffix", _str),
+        pa.field("collective_name", _str),
+        pa.field("orcid", _str),
+    ]
+)
+
+ARTICLES = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("pmid_version", _i32, nullable=False),
+        pa.field("status", _str),
+        pa.field("record_kind", _str, nullable=False),
+        pa.field("title", _str),
+        pa.field("vernacular_title", _str),
+        pa.field("journal", _str),
+        pa.field("journal_nlm_id", _str),
+        pa.field("journal_iso_abbreviation", _str),
+        pa.field("volume", _str),
+        pa.field("issue", _str),
+        pa.field("pages", _str),
+        pa.field("pub_date_raw", _str),
+        pa.field("pub_year", _i32),
+        pa.field("pub_date_display", _str),
+        pa.field("epub_date", _str),
+        pa.field("doi", _str),
+        pa.field("doi_display", _str),
+        pa.field("doi_source", _str),
+        pa.field("pmcid", _str),
+        pa.field("publication_types", pa.list_(_str), nullable=False),
+        pa.field("languages", pa.list_(_str), nullable=False),
+        pa.field("author_list_complete", pa.bool_(), nullable=False),
+        pa.field("authors", pa.list_(AUTHOR_STRUCT), nullable=False),
+        pa.field("abstract", _str),
+    ]
+)
+
+AUTHORS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("last_name", _str),
+        pa.field("fore_name", _str),
+        pa.field("initials", _str),
+        pa.field("suffix", _str),
+        pa.field("collective_name", _str),
+        pa.field("orcid", _str),
+        pa.field("affiliations", pa.list_(_str), nullable=False),
+        pa.field("valid", pa.bool_(), nullable=False),
+        pa.field("equal_contrib", pa.bool_(), nullable=False),
+    ]
+)
+
+JOURNALS = pa.schema(
+    [
+        pa.field("nlm_id", _str, nullable=False),
+        pa.field("medline_ta", _str),
+        pa.field("iso_abbreviation", _str),
+        pa.field("title", _str),
+        pa.field("issn_print", _str),
+        pa.field("issn_electronic", _str),
+        pa.field("issn_linking", _str),
+        pa.field("country", _str),
+    ]
+)
+
+REJECTS = pa.schema(
+    [
+        pa.field("pmid", _i64),
+        pa.field("reason", _str, nullable=False),
+        pa.field("fragment_sha256", _str, nullable=False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "concepts": CONCEPTS,
+    "citations": CITATIONS_FILE,
+    "articles": ARTICLES,
+    "authors": AUTHORS,
+    "journals": JOURNALS,
+    "rejects": REJECTS,
+}

@@ -1,0 +1,153 @@
+"""Typed records → Arrow tables, column by column, in a deterministic row order.
+
+Columns are built as Python lists and handed to Arrow with the explicit
+schema (building columns is much cheaper than converting row dicts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import pyarrow as pa
+
+from pipeline.load import schemas
+from pipeline.models import Article, Author, Concept, Journal, Reject
+from pipeline.transform.citations import CitationRow
+
+R = TypeVar("R")
+
+
+def _table(
+    schema: pa.Schema, rows: Sequence[R], getters: dict[str, Callable[[R], Any]]
+) -> pa.Table:
+    missing = set(schema.names) ^ set(getters)
+    if missing:
+        raise ValueError(f"getters and schema disagree on {sorted(missing)}")
+    columns = {name: [getters[name](r) for r in rows] for name in schema.names}
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def concepts_table(concepts: Iterable[Concept], db_build: str | None) -> pa.Table:
+    rows = sorted(concepts, key=lambda c: (c.cui, c.uid))
+    return _table(
+        schemas.CONCEPTS,
+        rows,
+        {
+            "cui": lambda c: c.cui,
+            "uid": lambda c: c.uid,
+            "name": lambda c: c.name,
+            "definition": lambda c: c.definition,
+            "definition_source": lambda c: c.definition_source,
+            "semantic_type": lambda c: c.semantic_type,
+            "semantic_id": lambda c: c.semantic_id,
+            "synonyms": lambda c: list(c.synonyms),
+            "names": lambda c: [
+                {"name": n.name, "source": n.source, "preferred": n.preferred} for n in c.names
+            ],
+            "db_build": lambda c: db_build,
+        },
+    )
+
+
+def citations_table(rows: Sequence[CitationRow]) -> pa.Table:
+    """One category's partition file, ordered by concept then rank."""
+    ordered = sorted(rows, key=lambda r: (r.cui, r.rank))
+    fields = schemas.CITATIONS_FILE.names
+    return _table(schemas.CITATIONS_FILE, ordered, {f: _attr(f) for f in fields})
+
+
+def _attr(name: str) -> Callable[[Any], Any]:
+    return lambda r: getattr(r, name)
+
+
+def _author_struct(a: Author) -> dict[str, Any]:
+    return {
+        "position": a.position,
+        "display": a.display,
+        "last_name": a.last_name,
+        "fore_name": a.fore_name,
+        "initials": a.initials,
+        "suffix": a.suffix,
+        "collective_name": a.collective_name,
+        "orcid": a.orcid,
+    }
+
+
+def articles_table(articles: Iterable[Article]) -> pa.Table:
+    rows = sorted(articles, key=lambda a: a.pmid)
+    return _table(
+        schemas.ARTICLES,
+        rows,
+        {
+            "pmid": lambda a: a.pmid,
+            "pmid_version": lambda a: a.pmid_version,
+            "status": lambda a: a.status,
+            "record_kind": lambda a: a.record_kind,
+            "title": lambda a: a.title,
+            "vernacular_title": lambda a: a.vernacular_title,
+            "journal": lambda a: a.journal.medline_ta,
+            "journal_nlm_id": lambda a: a.journal.nlm_id,
+            "journal_iso_abbreviation": lambda a: a.journal.iso_abbreviation,
+            "volume": lambda a: a.volume,
+            "issue": lambda a: a.issue,
+            "pages": lambda a: a.pages,
+            "pub_date_raw": lambda a: a.pub_date.raw,
+            "pub_year": lambda a: a.pub_date.year,
+            "pub_date_display": lambda a: a.pub_date.display,
+            "epub_date": lambda a: a.epub_date,
+            "doi": lambda a: a.doi,
+            "doi_display": lambda a: a.doi_display,
+            "doi_source": lambda a: a.doi_source,
+            "pmcid": lambda a: a.pmcid,
+            "publication_types": lambda a: list(a.publication_types),
+            "languages": lambda a: list(a.languages),
+            "author_list_complete": lambda a: a.author_list_complete,
+            "authors": lambda a: [_author_struct(x) for x in a.authors],
+            "abstract": lambda a: a.abstract,
+        },
+    )
+
+
+def authors_table(articles: Iterable[Article]) -> pa.Table:
+    rows = [(a.pmid, x) for a in sorted(articles, key=lambda a: a.pmid) for x in a.authors]
+    return _table(
+        schemas.AUTHORS,
+        rows,
+        {
+            "pmid": lambda r: r[0],
+            "position": lambda r: r[1].position,
+            "last_name": lambda r: r[1].last_name,
+            "fore_name": lambda r: r[1].fore_name,
+            "initials": lambda r: r[1].initials,
+            "suffix": lambda r: r[1].suffix,
+            "collective_name": lambda r: r[1].collective_name,
+            "orcid": lambda r: r[1].orcid,
+            "affiliations": lambda r: [f.text for f in r[1].affiliations],
+            "valid": lambda r: r[1].valid,
+            "equal_contrib": lambda r: r[1].equal_contrib,
+        },
+    )
+
+
+def journals_table(articles: Iterable[Article]) -> pa.Table:
+    """One row per NLM Unique ID; the lowest PMID's record of it wins (deterministic)."""
+    by_id: dict[str, Journal] = {}
+    for a in sorted(articles, key=lambda a: a.pmid):
+        if a.journal.nlm_id is not None:
+            by_id.setdefault(a.journal.nlm_id, a.journal)
+    rows = [by_id[k] for k in sorted(by_id)]
+    return _table(schemas.JOURNALS, rows, {f: _attr(f) for f in schemas.JOURNALS.names})
+
+
+def rejects_table(rejects: Iterable[Reject]) -> pa.Table:
+    rows = sorted(rejects, key=lambda r: (r.pmid or 0, r.fragment_sha256))
+    return _table(
+        schemas.REJECTS,
+        rows,
+        {
+            "pmid": lambda r: r.pmid,
+            "reason": lambda r: r.reason,
+            "fragment_sha256": lambda r: r.fragment_sha256,
+        },
+    )

@@ -1,0 +1,233 @@
+"""Typed records passed between the stages.
+
+All records are frozen dataclasses. A missing value is ``None`` (never ``""``);
+a list-valued field is always a tuple (possibly empty), never ``None`` or a
+delimited string. Stages meet only through these types, in the runner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ConceptRefKind = Literal["uid", "cui", "name"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptRef:
+    """A concept as the user named it: a MedGen UID, a CUI, or a name."""
+
+    kind: ConceptRefKind
+    value: str
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptName:
+    name: str
+    source: str | None
+    preferred: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptDefinition:
+    text: str
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    uid: int
+    cui: str
+    name: str
+    definition: str | None
+    definition_source: str | None
+    semantic_type: str | None
+    semantic_id: str | None
+    names: tuple[ConceptName, ...] = ()
+    definitions: tuple[ConceptDefinition, ...] = ()
+
+    @property
+    def synonyms(self) -> tuple[str, ...]:
+        """Every distinct name but the title, in the order NCBI lists them."""
+        seen = {self.name}
+        out: list[str] = []
+        for n in self.names:
+            if n.name not in seen:
+                seen.add(n.name)
+                out.append(n.name)
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """One heading of a MedGen concept page and the PubMed filter behind it."""
+
+    name: str
+    heading: str
+    term: str
+    group: str | None = None
+
+
+# ---------------------------------------------------------------- PubMed records
+
+
+@dataclass(frozen=True, slots=True)
+class Affiliation:
+    text: str
+    identifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """One entry of an AuthorList, in order (``position`` starts at 1)."""
+
+    position: int
+    last_name: str | None
+    fore_name: str | None
+    initials: str | None
+    suffix: str | None
+    collective_name: str | None
+    orcid: str | None
+    affiliations: tuple[Affiliation, ...] = ()
+    valid: bool = True
+    equal_contrib: bool = False
+
+    @property
+    def is_collective(self) -> bool:
+        return self.collective_name is not None
+
+    @property
+    def display(self) -> str | None:
+        """``LastName Initials[ Suffix]`` for a person, the name for a group."""
+        if self.collective_name is not None:
+            return self.collective_name
+        parts = [p for p in (self.last_name, self.initials, self.suffix) if p]
+        return " ".join(parts) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    nlm_id: str | None
+    medline_ta: str | None
+    iso_abbreviation: str | None
+    title: str | None
+    issn_print: str | None
+    issn_electronic: str | None
+    issn_linking: str | None
+    country: str | None = None
+
+    @property
+    def display(self) -> str | None:
+        return self.medline_ta or self.iso_abbreviation or self.title
+
+
+@dataclass(frozen=True, slots=True)
+class PubDate:
+    """The journal issue's PubDate, kept raw and as the page displays it."""
+
+    raw: str | None
+    year: int | None
+    display: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One PubmedArticle (or PubmedBookArticle) as the pipeline keeps it."""
+
+    pmid: int
+    pmid_version: int
+    status: str | None
+    record_kind: Literal["article", "book"]
+    title: str | None
+    vernacular_title: str | None
+    journal: Journal
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    pub_date: PubDate
+    epub_date: str | None
+    doi: str | None
+    doi_display: str | None
+    doi_source: str | None
+    pmcid: str | None
+    publication_types: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    authors: tuple[Author, ...] = ()
+    author_list_complete: bool = True
+    abstract: str | None = None
+
+    @property
+    def authors_display(self) -> str | None:
+        names = [a.display for a in self.authors if a.display]
+        return ", ".join(names) or None
+
+
+# ---------------------------------------------------------------- E-utilities answers
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    count: int
+    retstart: int
+    ids: tuple[int, ...]
+    webenv: str | None = None
+    query_key: str | None = None
+    phrases_not_found: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHistory:
+    """A concept's linked PubMed set on the history server (None: no links)."""
+
+    uid: int
+    webenv: str | None
+    query_key: str | None
+
+    @property
+    def empty(self) -> bool:
+        return self.query_key is None
+
+
+@dataclass(frozen=True, slots=True)
+class DbInfo:
+    db: str
+    db_build: str | None
+    last_update: str | None
+    count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryHits:
+    """The ordered PMIDs one category filter gave for one concept."""
+
+    cui: str
+    category: str
+    count: int
+    pmids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptFailure:
+    ref: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    pmid: int | None
+    reason: str
+    fragment_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBatch:
+    """What one efetch body gave: articles, deletions and unreadable records."""
+
+    articles: tuple[Article, ...] = ()
+    deleted: tuple[int, ...] = ()
+    rejects: tuple[Reject, ...] = ()
+    warnings: tuple[str, ...] = field(default=())

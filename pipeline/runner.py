@@ -1,0 +1,341 @@
+"""The build: where extract, transform and load meet, and nowhere else.
+
+    concepts → (esearch) → esummary → elink history → esearch per category
+    → efetch of the union of PMIDs → parse → tables → staged snapshot → publish
+
+Every PMID a category asked for is accounted for:
+requested = loaded + rejected + missing, and the manifest says which.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.errors import ConceptError, PartialRunError
+from pipeline.extract.client import CategorySearch, EutilsClient
+from pipeline.extract.entrez import EntrezGateway
+from pipeline.extract.ratelimit import RateLimiter
+from pipeline.extract.rawstore import RawStore, RunJournal
+from pipeline.extract.retry import RetryPolicy
+from pipeline.load import tables
+from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
+from pipeline.models import Article, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
+from pipeline.transform.citations import CitationRow, citation_row
+from pipeline.transform.medgen import SummaryError, parse_medgen_summaries
+from pipeline.transform.pubmed import parse_efetch
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    concepts: tuple[ConceptRef, ...]
+    raw_dir: Path
+    offline: bool = False
+    per_category: int | None = None
+    fresh: bool = False
+    allow_partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    snapshot: Path
+    manifest: dict[str, Any]
+    failures: tuple[ConceptFailure, ...]
+
+
+@dataclass
+class _Found:
+    """What extraction learnt about the concepts, before any article is read."""
+
+    concepts: list[tuple[ConceptRef, Concept]] = field(default_factory=list)
+    failures: list[ConceptFailure] = field(default_factory=list)
+    hits: dict[tuple[str, str], CategorySearch] = field(default_factory=dict)
+
+
+@dataclass
+class _Articles:
+    by_pmid: dict[int, Article] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    deleted: set[int] = field(default_factory=set)
+
+
+# ------------------------------------------------------------------ wiring
+
+
+def run_id(settings: Settings, options: BuildOptions) -> str:
+    """Same arguments, same id: how a rerun finds the journal of a killed run."""
+    facts = [
+        [(r.kind, r.value) for r in options.concepts],
+        settings.categories_hash,
+        options.per_category,
+        settings.eutils_url,
+        settings.search_page_size,
+        settings.efetch_batch_size,
+    ]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:24]
+
+
+def make_client(settings: Settings, options: BuildOptions) -> EutilsClient:
+    store = RawStore(options.raw_dir)
+    policy = RetryPolicy(**{f: getattr(settings.retry, f) for f in RetryPolicy.__slots__})
+    if options.offline:
+        return EutilsClient(store=store, gateway=None, limiter=None, policy=policy)
+    gateway = EntrezGateway(
+        base_url=settings.eutils_url,
+        tool=settings.tool,
+        email=settings.require_email(),
+        api_key=settings.api_key.reveal() if settings.api_key else None,
+        timeout=settings.timeout,
+    )
+    journal = RunJournal(store, run_id(settings, options))
+    if options.fresh:
+        journal.discard()
+    return EutilsClient(
+        store=store,
+        gateway=gateway,
+        limiter=RateLimiter(settings.requests_per_second),
+        policy=policy,
+        journal=journal,
+    )
+
+
+# ------------------------------------------------------------------ the build
+
+
+def build(
+    settings: Settings,
+    options: BuildOptions,
+    *,
+    client: EutilsClient | None = None,
+    now: datetime | None = None,
+) -> BuildResult:
+    client = client or make_client(settings, options)
+    remove_stale_staging(settings.out_dir)
+    found = _extract_concepts(client, settings, options)
+    if not found.concepts:
+        reasons = "; ".join(f"{f.ref}: {f.reason}" for f in found.failures)
+        raise PartialRunError(f"no concept could be built ({reasons})")
+    requested = sorted({p for hit in found.hits.values() for p in hit.pmids})
+    articles = _extract_articles(client, requested, settings.efetch_batch_size)
+    dbinfo = {db: client.einfo(db) for db in ("pubmed", "medgen")}
+    snapshot, manifest = _load(settings, options, client, found, articles, requested, dbinfo, now)
+    if client.journal is not None:
+        client.journal.discard()
+    log.info("published %s", snapshot)
+    result = BuildResult(snapshot, manifest, tuple(found.failures))
+    if found.failures and not options.allow_partial:
+        failed = ", ".join(f.ref for f in found.failures)
+        raise PartialRunError(
+            f"published {snapshot}, but {len(found.failures)} concept(s) failed: {failed} "
+            "(see the manifest; --allow-partial makes this exit 0)"
+        )
+    return result
+
+
+def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOptions) -> _Found:
+    found = _Found()
+    seen: set[int] = set()
+    for ref in options.concepts:
+        try:
+            concept = resolve_concept(client, ref)
+        except ConceptError as exc:
+            log.warning("concept %s failed: %s", ref, exc)
+            found.failures.append(ConceptFailure(ref.value, str(exc)))
+            continue
+        if concept.uid in seen:
+            continue
+        seen.add(concept.uid)
+        found.concepts.append((ref, concept))
+        link = client.link_pubmed(concept.uid)
+        for category in settings.categories:
+            found.hits[(concept.cui, category.name)] = client.search_category(
+                link,
+                category.term,
+                page_size=settings.search_page_size,
+                limit=options.per_category,
+            )
+    return found
+
+
+def resolve_concept(client: EutilsClient, ref: ConceptRef) -> Concept:
+    """A UID is looked up directly; a CUI or name is searched for first."""
+    if ref.kind == "uid":
+        uids: Sequence[int] = (int(ref.value),)
+    else:
+        term = ref.value if ref.kind == "cui" else f'"{ref.value}"'
+        uids = client.search_medgen(term).ids
+        if not uids:
+            raise ConceptError(f"no MedGen concept matches {ref.kind} {ref.value!r}")
+    summaries = parse_medgen_summaries(client.summarize_medgen(uids))
+    concepts = [s for s in summaries if isinstance(s, Concept)]
+    match = [c for c in concepts if _matches(c, ref)]
+    if len(match) == 1 or (len(concepts) == 1 and ref.kind == "name"):
+        return (match or concepts)[0]
+    if len(match) > 1:
+        names = ", ".join(f"{c.cui} {c.name!r}" for c in match)
+        raise ConceptError(f"{ref.value!r} is ambiguous in MedGen: {names}")
+    errors = [f"UID {s.uid}: {s.message}" for s in summaries if isinstance(s, SummaryError)]
+    detail = "; ".join(errors) or "no summary matches"
+    raise ConceptError(f"MedGen could not summarize {ref.kind} {ref.value!r} ({detail})")
+
+
+def _matches(concept: Concept, ref: ConceptRef) -> bool:
+    if ref.kind == "uid":
+        return str(concept.uid) == ref.value
+    if ref.kind == "cui":
+        return concept.cui.upper() == ref.value
+    return concept.name.casefold() == ref.value.casefold()
+
+
+def _extract_articles(client: EutilsClient, pmids: Sequence[int], batch: int) -> _Articles:
+    out = _Articles()
+    wanted = set(pmids)
+    for start in range(0, len(pmids), batch):
+        parsed = parse_efetch(client.fetch_pubmed(pmids[start : start + batch]))
+        for article in parsed.articles:
+            if article.pmid in wanted:
+                out.by_pmid[article.pmid] = article
+            else:
+                log.warning("efetch returned PMID %d, which was not asked for", article.pmid)
+        out.rejects.extend(parsed.rejects)
+        out.deleted.update(parsed.deleted)
+    return out
+
+
+# ------------------------------------------------------------------ load
+
+
+def _citation_rows(
+    found: _Found, articles: _Articles, settings: Settings
+) -> dict[str, list[CitationRow]]:
+    rows: dict[str, list[CitationRow]] = {c.name: [] for c in settings.categories}
+    for (cui, category), hit in found.hits.items():
+        for rank, pmid in enumerate(hit.pmids, start=1):
+            article = articles.by_pmid.get(pmid)
+            if article is not None:
+                rows[category].append(citation_row(cui, category, rank, article))
+    return rows
+
+
+def _load(
+    settings: Settings,
+    options: BuildOptions,
+    client: EutilsClient,
+    found: _Found,
+    articles: _Articles,
+    requested: list[int],
+    dbinfo: dict[str, DbInfo],
+    now: datetime | None,
+) -> tuple[Path, dict[str, Any]]:
+    rows = _citation_rows(found, articles, settings)
+    loaded = list(articles.by_pmid.values())
+    writer = SnapshotWriter(settings.out_dir)
+    try:
+        concepts = [c for _, c in found.concepts]
+        writer.add(
+            "concepts/part-0.parquet", tables.concepts_table(concepts, dbinfo["medgen"].db_build)
+        )
+        for category in settings.categories:
+            table = tables.citations_table(rows[category.name])
+            writer.add(f"citations/category={category.name}/part-0.parquet", table)
+        writer.add("articles/part-0.parquet", tables.articles_table(loaded))
+        writer.add("authors/part-0.parquet", tables.authors_table(loaded))
+        writer.add("journals/part-0.parquet", tables.journals_table(loaded))
+        writer.add("rejects/part-0.parquet", tables.rejects_table(articles.rejects))
+    except BaseException:
+        writer.discard()
+        raise
+    manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
+    return writer.publish(manifest, now), manifest
+
+
+def accounting(requested: Sequence[int], articles: _Articles) -> dict[str, Any]:
+    asked = set(requested)
+    loaded = asked & set(articles.by_pmid)
+    rejected = asked & {r.pmid for r in articles.rejects if r.pmid is not None} - loaded
+    missing = sorted(asked - loaded - rejected)
+    assert len(asked) == len(loaded) + len(rejected) + len(missing)
+    return {
+        "requested": len(asked),
+        "loaded": len(loaded),
+        "rejected": len(rejected),
+        "missing": len(missing),
+        "missing_pmids": missing,
+        "deleted_pmids": sorted(asked & articles.deleted),
+        "unattributed_rejects": sum(1 for r in articles.rejects if r.pmid is None),
+    }
+
+
+def _manifest(
+    settings: Settings,
+    options: BuildOptions,
+    client: EutilsClient,
+    found: _Found,
+    articles: _Articles,
+    requested: list[int],
+    dbinfo: dict[str, DbInfo],
+    rows: dict[str, list[CitationRow]],
+) -> dict[str, Any]:
+    written = {(r.cui, r.category): 0 for rs in rows.values() for r in rs}
+    for rs in rows.values():
+        for r in rs:
+            written[(r.cui, r.category)] += 1
+    return {
+        "format": MANIFEST_FORMAT,
+        "concepts": {
+            "requested": [r.value for r in options.concepts],
+            "found": [
+                {"ref": ref.value, "uid": c.uid, "cui": c.cui, "name": c.name}
+                for ref, c in found.concepts
+            ],
+            "failed": [{"ref": f.ref, "reason": f.reason} for f in found.failures],
+        },
+        "categories": {
+            "config": [
+                {"name": c.name, "heading": c.heading, "group": c.group, "term": c.term}
+                for c in settings.categories
+            ],
+            "sha256": settings.categories_hash,
+            "per_concept": {
+                f"{cui}/{cat}": {
+                    "esearch_count": hit.count,
+                    "rows": written.get((cui, cat), 0),
+                    "truncated": hit.truncated,
+                }
+                for (cui, cat), hit in sorted(found.hits.items())
+            },
+        },
+        "per_category_limit": options.per_category,
+        "pmids": accounting(requested, articles),
+        "ncbi": {
+            db: {"db_build": i.db_build, "last_update": i.last_update} for db, i in dbinfo.items()
+        },
+        "responses": [
+            {"utility": r.utility, "key": r.key, "sha256": r.sha256, "bytes": r.size}
+            for r in sorted(client.used.values(), key=lambda r: (r.utility, r.key))
+        ],
+        "versions": library_versions(),
+    }
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("medgen-etl", "biopython", "pyarrow", "lxml", "pandas", "tenacity", "click"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out

@@ -1,0 +1,77 @@
+"""Text of PubMed elements: inline markup flattened, whitespace collapsed.
+
+PubMed titles and abstracts carry inline markup (``<i>``, ``<sup>``, MathML);
+the pipeline keeps plain text, so every character of every descendant is kept
+and only whitespace is normalised. Missing or blank text is ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from lxml import etree
+
+_WS = re.compile(r"\s+")
+
+
+def collapse_ws(text: str | None) -> str | None:
+    """Whitespace runs (newlines, tabs, NBSP) become one space; blank is None."""
+    if text is None:
+        return None
+    out = _WS.sub(" ", text).strip()
+    return out or None
+
+
+def flatten(el: etree._Element | None) -> str | None:
+    """All descendant text in document order (itertext skips comments and PIs)."""
+    if el is None:
+        return None
+    # lxml types itertext as str | bytes; a document parsed from bytes yields str.
+    return collapse_ws("".join(t for t in el.itertext() if isinstance(t, str)))
+
+
+def child_text(parent: etree._Element | None, path: str) -> str | None:
+    """The flattened text of the first element at ``path`` under ``parent``."""
+    if parent is None:
+        return None
+    return flatten(parent.find(path))
+
+
+def name_text(el: etree._Element | None) -> str | None:
+    """A person or group name: flattened and NFC-normalised.
+
+    NFC so that the same name sent decomposed (e + combining accent) and
+    precomposed compares and groups as one value downstream.
+    """
+    text = flatten(el)
+    return None if text is None else unicodedata.normalize("NFC", text)
+
+
+def texts(parent: etree._Element | None, path: str) -> tuple[str, ...]:
+    """The flattened, non-blank texts of every element at ``path``, in order."""
+    if parent is None:
+        return ()
+    found = (flatten(el) for el in parent.iterfind(path))
+    return tuple(t for t in found if t is not None)
+
+
+def abstract_text(abstract: etree._Element | None) -> str | None:
+    """``Abstract/AbstractText`` paragraphs, one a line; labelled ones as ``LABEL: text``."""
+    if abstract is None:
+        return None
+    paragraphs: list[str] = []
+    for part in abstract.iterfind("AbstractText"):
+        label = collapse_ws(part.get("Label"))
+        body = flatten(part)
+        if label is not None and body is not None:
+            paragraphs.append(f"{label}: {body}")
+        elif label is not None or body is not None:
+            paragraphs.append(label or body or "")
+    return "\n".join(paragraphs) or None
+
+
+def flag(el: etree._Element, attr: str, *, default: bool) -> bool:
+    """A ``Y``/``N`` attribute; absent or unrecognised values give ``default``."""
+    value = (el.get(attr) or "").strip().upper()
+    return {"Y": True, "N": False}.get(value, default)

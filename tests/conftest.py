@@ -1,0 +1,20 @@
+"""Shared fixtures: where the real NCBI samples and the demo dataset live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT.parent / "shared" / "ncbi-samples"
+DEMO_DATASET = ROOT / "tests" / "data" / "c4725027"
+REFERENCE_PAGE = ROOT.parent / "shared" / "seed" / "medgen-C4725027-page.txt"
+
+
+@pytest.fixture
+def samples() -> Path:
+    """../shared/ncbi-samples, or a skip saying why (a fresh clone has no such folder)."""
+    if not SAMPLES.is_dir():
+        pytest.skip(f"real NCBI samples not present at {SAMPLES} (outside the repository)")
+    return SAMPLES

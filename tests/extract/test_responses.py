@@ -1,0 +1,111 @@
+import pytest
+
+from pipeline.errors import EutilsError, ResponseFormatError, TransientError
+from pipeline.extract.responses import (
+    check_body,
+    parse_einfo,
+    parse_elink_history,
+    parse_esearch,
+)
+
+HISTORY = b"""<?xml version="1.0" encoding="UTF-8" ?>
+<eLinkResult><LinkSet><DbFrom>medgen</DbFrom><IdList><Id>1662593</Id></IdList>
+<LinkSetDbHistory><DbTo>pubmed</DbTo><LinkName>medgen_pubmed</LinkName><QueryKey>1</QueryKey>
+</LinkSetDbHistory><WebEnv>MCID_1</WebEnv></LinkSet></eLinkResult>"""
+
+EMPTY_INFO = b"""<eLinkResult><LinkSet><DbFrom>medgen</DbFrom><IdList><Id>5</Id></IdList>
+<LinkSetDbHistory><DbTo>pubmed</DbTo><LinkName>medgen_pubmed</LinkName><QueryKey>1</QueryKey>
+<Info>Empty result</Info></LinkSetDbHistory><WebEnv>MCID_2</WebEnv></LinkSet></eLinkResult>"""
+
+
+def test_elink_history_gives_webenv_and_query_key():
+    link = parse_elink_history(check_body("elink", HISTORY), 1662593)
+    assert (link.webenv, link.query_key, link.empty) == ("MCID_1", "1", False)
+
+
+def test_elink_with_empty_history_entry_is_an_empty_link_set():
+    assert parse_elink_history(check_body("elink", EMPTY_INFO), 5).empty
+
+
+def test_elink_without_history_entry_is_an_empty_link_set(samples):
+    body = (samples / "metapub" / "medgen_elink_pubmed_0_entries.xml").read_bytes()
+    assert parse_elink_history(check_body("elink", body), 0).empty
+
+
+def test_esearch_with_history_is_read(samples):
+    body = (samples / "biopython" / "esearch2.xml").read_bytes()
+    result = parse_esearch(check_body("esearch", body))
+    assert result.count == 42249
+    assert len(result.ids) == 100
+    assert result.ids[0] == 41297076
+    assert result.webenv == "MCID_6927d6e7fee3e90f880ec190"
+    assert result.query_key == "1"
+
+
+def test_esearch_phrase_not_found_is_reported(samples):
+    body = (samples / "biopython" / "esearch8.xml").read_bytes()
+    assert parse_esearch(check_body("esearch", body)).phrases_not_found == ("abcXYZ",)
+
+
+def test_esearch_silently_dropped_term_is_reported(samples):
+    # NCBI answered 5163 hits for the part it understood; the ErrorList is the only sign.
+    body = (samples / "eutils-json" / "esearch.error.xml").read_bytes()
+    result = parse_esearch(check_body("esearch", body))
+    assert result.count == 5163
+    assert result.phrases_not_found == ("fleegle[MeSH Terms]",)
+
+
+@pytest.mark.parametrize(
+    ("utility", "name"),
+    [
+        ("esearch", "eutils-json/esearch.baderror.xml"),
+        ("esummary", "eutils-json/esummary.error.xml"),
+        ("esummary", "biopython/esummary8.xml"),
+        ("einfo", "eutils-json/einfo.error.xml"),
+    ],
+)
+def test_error_bodies_with_http_200_are_errors(samples, utility, name):
+    with pytest.raises(EutilsError, match="NCBI reported"):
+        check_body(utility, (samples / name).read_bytes())
+
+
+def test_einfo_gives_build_and_last_update(samples):
+    info = parse_einfo(check_body("einfo", (samples / "biopython" / "einfo2.xml").read_bytes()))
+    assert (info.db, info.db_build, info.last_update) == (
+        "pubmed",
+        "Build-2025.11.27.06.33",
+        "2025/11/27 06:33",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<eSearchResult><Count>3</Count><IdList><Id>1</Id>",
+        b"",
+        b"<html><body>Bad gateway</body></html>",
+        b"<!DOCTYPE html><html></html>",
+    ],
+)
+def test_truncated_or_html_bodies_are_transient(body):
+    with pytest.raises(TransientError):
+        check_body("esearch", body)
+
+
+def test_backend_error_body_is_transient():
+    body = b"<eSearchResult><ERROR>Search Backend failed: timeout</ERROR></eSearchResult>"
+    with pytest.raises(TransientError):
+        check_body("esearch", body)
+
+
+def test_wrong_root_element_is_a_format_error():
+    with pytest.raises(ResponseFormatError, match="expected <eInfoResult>"):
+        check_body("einfo", b"<eSearchResult><Count>0</Count></eSearchResult>")
+
+
+def test_external_entities_are_never_expanded():
+    body = b"""<?xml version="1.0"?>
+<!DOCTYPE eInfoResult [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<eInfoResult><DbInfo><DbName>&x;</DbName></DbInfo></eInfoResult>"""
+    info = parse_einfo(check_body("einfo", body))
+    assert "root:" not in (info.db or "")

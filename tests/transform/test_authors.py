@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import pytest
+
+from pipeline.models import Affiliation
+from pipeline.transform.authors import author_from_element, author_list, authors_from_list
+from tests.transform.builders import element
+
+
+@pytest.mark.parametrize(
+    ("xml", "expected"),
+    [
+        (
+            "<Author><LastName>Smith</LastName><ForeName>Jane</ForeName>"
+            "<Initials>J</Initials></Author>",
+            "Smith J",
+        ),
+        (
+            "<Author><LastName>Artino</LastName><ForeName>Anthony R</ForeName>"
+            "<Initials>AR</Initials><Suffix>Jr</Suffix></Author>",
+            "Artino AR Jr",
+        ),
+        ("<Author><LastName>Plato</LastName></Author>", "Plato"),
+        (
+            "<Author><LastName>Le   Berichel</LastName><Initials> J </Initials></Author>",
+            "Le Berichel J",
+        ),
+        (
+            "<Author><CollectiveName>Canadian Respiratory <i>Research</i> Network"
+            "</CollectiveName></Author>",
+            "Canadian Respiratory Research Network",
+        ),
+        ("<Author/>", None),
+    ],
+)
+def test_author_display_is_last_name_initials_suffix_or_group_name(xml: str, expected: str | None):
+    assert author_from_element(element(xml), 1).display == expected
+
+
+def test_collective_name_author_has_no_person_fields():
+    xml = "<Author ValidYN='Y'><CollectiveName>GEMARA Study Group</CollectiveName></Author>"
+    author = author_from_element(element(xml), 18)
+    assert author.position == 18
+    assert author.collective_name == "GEMARA Study Group"
+    assert author.is_collective
+    assert (author.last_name, author.fore_name, author.initials, author.suffix) == (None,) * 4
+
+
+def test_names_are_nfc_normalized():
+    xml = "<Author><LastName>Marti\u0301n</LastName><ForeName>Bele\u0301n</ForeName></Author>"
+    author = author_from_element(element(xml), 1)
+    assert (author.last_name, author.fore_name) == ("Mart\u00edn", "Bel\u00e9n")
+
+
+@pytest.mark.parametrize(
+    ("attrs", "valid", "equal_contrib"),
+    [
+        ("", True, False),
+        ('ValidYN="Y"', True, False),
+        ('ValidYN="N"', False, False),
+        ('ValidYN="Y" EqualContrib="Y"', True, True),
+        ('EqualContrib="N"', True, False),
+    ],
+)
+def test_author_flags_come_from_valid_yn_and_equal_contrib(
+    attrs: str, valid: bool, equal_contrib: bool
+):
+    author = author_from_element(element(f"<Author {attrs}><LastName>X</LastName></Author>"), 1)
+    assert (author.valid, author.equal_contrib) == (valid, equal_contrib)
+
+
+@pytest.mark.parametrize(
+    ("identifier", "expected"),
+    [
+        ('<Identifier Source="ORCID">0000-0002-1825-0097</Identifier>', "0000-0002-1825-0097"),
+        (
+            '<Identifier Source="ORCID">https://orcid.org/0000-0002-1825-0097</Identifier>',
+            "0000-0002-1825-0097",
+        ),
+        ('<Identifier Source="ORCID">0000000216942 33x</Identifier>', "0000-0002-1694-233X"),
+        ('<Identifier Source="ORCID">0000-0002-1825-0098</Identifier>', None),
+        ('<Identifier Source="ISNI">0000-0002-1825-0097</Identifier>', None),
+        ("", None),
+    ],
+)
+def test_author_orcid_is_read_from_orcid_identifier_only(identifier: str, expected: str | None):
+    xml = f"<Author><LastName>X</LastName>{identifier}</Author>"
+    assert author_from_element(element(xml), 1).orcid == expected
+
+
+def test_affiliations_keep_text_and_identifiers_in_order():
+    xml = """
+    <Author><LastName>X</LastName>
+      <AffiliationInfo>
+        <Affiliation>Dept A,
+          Univ B.</Affiliation>
+        <Identifier Source="RINGGOLD">2348</Identifier>
+        <Identifier Source="ROR">https://ror.org/00hj8s172</Identifier>
+      </AffiliationInfo>
+      <AffiliationInfo><Affiliation>Inst C.</Affiliation></AffiliationInfo>
+      <AffiliationInfo><Affiliation> </Affiliation></AffiliationInfo>
+    </Author>"""
+    author = author_from_element(element(xml), 1)
+    assert author.affiliations == (
+        Affiliation("Dept A, Univ B.", ("2348", "https://ror.org/00hj8s172")),
+        Affiliation("Inst C."),
+    )
+
+
+def test_affiliation_identifier_orcid_is_not_the_author_orcid():
+    xml = """
+    <Author><LastName>X</LastName>
+      <AffiliationInfo><Affiliation>A</Affiliation>
+        <Identifier Source="ORCID">0000-0002-1825-0097</Identifier></AffiliationInfo>
+    </Author>"""
+    assert author_from_element(element(xml), 1).orcid is None
+
+
+def test_authors_keep_order_with_positions_from_one():
+    xml = """<AuthorList><Author><LastName>B</LastName></Author>
+      <Author><LastName>A</LastName></Author><Author ValidYN="N"><LastName>C</LastName></Author>
+    </AuthorList>"""
+    authors, complete = authors_from_list(element(xml))
+    assert [(a.position, a.last_name, a.valid) for a in authors] == [
+        (1, "B", True),
+        (2, "A", True),
+        (3, "C", False),
+    ]
+    assert complete
+
+
+@pytest.mark.parametrize(
+    ("attr", "expected"), [("", True), ('CompleteYN="Y"', True), ('CompleteYN="N"', False)]
+)
+def test_author_list_complete_comes_from_complete_yn(attr: str, expected: bool):
+    _, complete = authors_from_list(element(f"<AuthorList {attr}/>"))
+    assert complete is expected
+
+
+def test_author_list_skips_the_editors_list():
+    parent = element(
+        """<Article><AuthorList Type="editors"><Author><LastName>Ed</LastName></Author>
+        </AuthorList><AuthorList Type="authors"><Author><LastName>Au</LastName></Author>
+        </AuthorList></Article>"""
+    )
+    found = author_list(parent)
+    assert found is not None
+    assert found.get("Type") == "authors"
+
+
+def test_only_an_editors_list_means_no_authors():
+    parent = element('<Book><AuthorList Type="editors"><Author/></AuthorList></Book>')
+    assert author_list(parent) is None
+    assert authors_from_list(None) == ((), True)
