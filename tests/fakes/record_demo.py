@@ -1,0 +1,43 @@
+"""Records the embedded demo raw store (pipeline/demo/raw) from the demo dataset.
+
+The responses are what the real pipeline stores when it runs live against the
+project's fake E-utilities serving tests/data/c4725027 (hand-written from the
+reference page; see its README). Run from the project root:
+
+    .venv/bin/python -m tests.fakes.record_demo pipeline/demo/raw
+
+tests/test_demo_store.py re-records into a temporary folder and checks the
+shipped store is byte-identical, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from pipeline.models import ConceptRef
+from pipeline.runner import BuildOptions, build
+from tests.fakes.eutils_server import FakeEutils
+from tests.support import demo_dataset, live_settings
+
+DEMO_CONCEPT = ConceptRef("cui", "C4725027")
+DEMO_WEBENV_PREFIX = "MCID_DEMO_RECORDING"
+
+
+def record(raw_dir: Path) -> None:
+    with (
+        tempfile.TemporaryDirectory() as out,
+        FakeEutils(demo_dataset(), webenv_prefix=DEMO_WEBENV_PREFIX) as fake,
+    ):
+        settings = live_settings(fake, Path(out))
+        build(settings, BuildOptions(concepts=(DEMO_CONCEPT,), raw_dir=raw_dir))
+    shutil.rmtree(raw_dir / "runs", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1])
+    shutil.rmtree(target, ignore_errors=True)
+    record(target)
+    print(target)

@@ -1,0 +1,39 @@
+"""Helpers for tests that run whole builds against the loopback fake E-utilities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings, load_settings
+from pipeline.models import ConceptRef
+from pipeline.refs import parse_concept_ref
+from pipeline.runner import BuildOptions, BuildResult, build
+from tests.conftest import DEMO_DATASET
+from tests.fakes.dataset import Dataset
+from tests.fakes.eutils_server import FakeEutils
+
+TEST_EMAIL = "tests@medgen-etl.invalid"
+
+
+def demo_dataset() -> Dataset:
+    return Dataset.from_dir(DEMO_DATASET)
+
+
+def live_settings(fake: FakeEutils, out: Path, **overrides: Any) -> Settings:
+    """Settings pointed at the fake; a fast limiter unless a test asks for NCBI's rate."""
+    env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL}
+    env.update(overrides.pop("env", {}))
+    values: dict[str, Any] = {"out_dir": out, "rate_limit": 200.0, "timeout": 5.0}
+    values.update(overrides)
+    return load_settings(env=env, overrides=values)
+
+
+def options(out: Path, *refs: str, **kw: Any) -> BuildOptions:
+    concepts: tuple[ConceptRef, ...] = tuple(parse_concept_ref(r) for r in refs)
+    return BuildOptions(concepts=concepts, raw_dir=kw.pop("raw_dir", out / "raw"), **kw)
+
+
+def build_live(fake: FakeEutils, out: Path, *refs: str, **kw: Any) -> BuildResult:
+    settings = live_settings(fake, out, **kw.pop("settings", {}))
+    return build(settings, options(out, *refs, **kw))
