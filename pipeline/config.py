@@ -92,7 +92,8 @@ class Settings:
 
 def categories_hash(categories: tuple[Category, ...]) -> str:
     payload = json.dumps(
-        [[c.name, c.heading, c.term, c.group] for c in categories], separators=(",", ":")
+        [[c.name, c.heading, c.term, c.group, c.subheading] for c in categories],
+        separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -179,7 +180,7 @@ def parse_categories(text: str, origin: str) -> tuple[Category, ...]:
 def _parse_category(entry: Any, where: str) -> Category:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: not a table")
-    unknown = set(entry) - {"name", "heading", "term", "group"}
+    unknown = set(entry) - {"name", "heading", "term", "group", "subheading"}
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
     for key in ("name", "heading", "term"):
@@ -188,10 +189,16 @@ def _parse_category(entry: Any, where: str) -> Category:
     if not _CATEGORY_NAME.match(entry["name"]):
         # The name becomes a partition directory: keep it a safe path segment.
         raise ConfigError(f"{where}: name {entry['name']!r} must match {_CATEGORY_NAME.pattern}")
-    group = entry.get("group")
-    if group is not None and not isinstance(group, str):
-        raise ConfigError(f"{where}: 'group' must be a string")
-    return Category(entry["name"], entry["heading"], entry["term"].strip(), group)
+    for key in ("group", "subheading"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise ConfigError(f"{where}: '{key}' must be a string")
+    return Category(
+        entry["name"],
+        entry["heading"],
+        entry["term"].strip(),
+        entry.get("group"),
+        entry.get("subheading"),
+    )
 
 
 def _env_value(env: Mapping[str, str], name: str) -> str | None:

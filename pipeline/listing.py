@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from pipeline.load.reader import SnapshotView
 from pipeline.transform.citations import citation_line
 
-# The page puts a source tab name under the guidelines heading.
-_SUBHEADINGS = {"professional_guidelines": "PubMed"}
-
 
 def render_header(view: SnapshotView) -> str:
     c = view.concept
@@ -17,7 +14,8 @@ def render_header(view: SnapshotView) -> str:
     if c.get("semantic_type"):
         lines.append(c["semantic_type"])
     if c.get("definition"):
-        source = f" [from {c['definition_source']}]" if c.get("definition_source") else ""
+        # The page separates the source with a no-break space.
+        source = f"\u00a0[from {c['definition_source']}]" if c.get("definition_source") else ""
         lines += ["", "Definition", "", f"{c['definition']}{source}"]
     return "\n".join(lines)
 
@@ -38,8 +36,8 @@ def _blocks(view: SnapshotView, only: str | None, limit: int | None) -> Iterator
             yield cat.group
         group = cat.group
         yield cat.heading
-        if cat.name in _SUBHEADINGS:
-            yield _SUBHEADINGS[cat.name]
+        if cat.subheading:
+            yield cat.subheading
         yield "\n".join(_entry(r) for r in rows)
 
 

@@ -68,7 +68,10 @@ class Category:
     name: str
     heading: str
     term: str
+    # The page's group heading above this one ("Recent clinical studies").
     group: str | None = None
+    # The page's line under the heading naming the source tab ("PubMed").
+    subheading: str | None = None
 
 
 # ---------------------------------------------------------------- PubMed records

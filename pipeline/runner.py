@@ -255,11 +255,11 @@ def _load(
         writer.add("authors/part-0.parquet", tables.authors_table(loaded))
         writer.add("journals/part-0.parquet", tables.journals_table(loaded))
         writer.add("rejects/part-0.parquet", tables.rejects_table(articles.rejects))
+        manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
     except BaseException:
         writer.discard()
         raise
-    manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
-    return writer.publish(manifest, now), manifest
+    return writer.publish(manifest, now)
 
 
 def accounting(requested: Sequence[int], articles: _Articles) -> dict[str, Any]:
@@ -305,7 +305,13 @@ def _manifest(
         },
         "categories": {
             "config": [
-                {"name": c.name, "heading": c.heading, "group": c.group, "term": c.term}
+                {
+                    "name": c.name,
+                    "heading": c.heading,
+                    "group": c.group,
+                    "subheading": c.subheading,
+                    "term": c.term,
+                }
                 for c in settings.categories
             ],
             "sha256": settings.categories_hash,

@@ -47,7 +47,7 @@ def snapshot_view(snapshot: Path, ref: str) -> SnapshotView:
     manifest = read_manifest(snapshot)
     concept = find_concept(snapshot, ref)
     categories = tuple(
-        Category(c["name"], c["heading"], c["term"], c.get("group"))
+        Category(c["name"], c["heading"], c["term"], c.get("group"), c.get("subheading"))
         for c in manifest["categories"]["config"]
     )
     citations = {}

@@ -100,8 +100,13 @@ class SnapshotWriter:
         except OSError as exc:
             raise SnapshotError(f"cannot write {relpath}: {exc.strerror or exc}") from exc
 
-    def publish(self, manifest: dict[str, Any], now: datetime | None = None) -> Path:
-        """Validate, write the manifest last, rename into place, swap ``current``."""
+    def publish(
+        self, manifest: dict[str, Any], now: datetime | None = None
+    ) -> tuple[Path, dict[str, Any]]:
+        """Validate, write the manifest last, rename into place, swap ``current``.
+
+        Returns the published directory and its complete manifest.
+        """
         try:
             return self._publish(manifest, now or datetime.now(UTC))
         except OSError as exc:
@@ -111,7 +116,7 @@ class SnapshotWriter:
             self.discard()
             raise
 
-    def _publish(self, manifest: dict[str, Any], now: datetime) -> Path:
+    def _publish(self, manifest: dict[str, Any], now: datetime) -> tuple[Path, dict[str, Any]]:
         manifest = dict(manifest)
         manifest["files"] = {
             k: {"rows": v.rows, "bytes": v.bytes, "sha256": v.sha256}
@@ -132,7 +137,7 @@ class SnapshotWriter:
         os.replace(self.staging, final)
         _fsync(self.snapshots)
         _swap_current(self.out_dir, final)
-        return final
+        return final, manifest
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)

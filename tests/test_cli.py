@@ -1,0 +1,81 @@
+"""The CLI turns errors into one-line messages and exit codes; nothing else does."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from tests.conftest import ROOT
+
+DEMO_RAW = str(ROOT / "pipeline" / "demo" / "raw")
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
+
+
+def test_build_without_a_concept_is_a_usage_error(tmp_path):
+    result = invoke("build", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "at least one --concept" in result.output
+
+
+@pytest.mark.parametrize("ref", ["../../etc/passwd", "a\x00b", "x" * 300])
+def test_build_rejects_hostile_concept_references_before_any_request(tmp_path, ref):
+    result = invoke("build", "--concept", ref, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert not (tmp_path / "raw").exists()
+
+
+def test_live_build_without_ncbi_email_says_how_to_fix_it(tmp_path):
+    result = invoke(
+        "build", "--concept", "C4725027", "--out", str(tmp_path), env={"NCBI_EMAIL": ""}
+    )
+    assert result.exit_code == 78
+    assert "NCBI_EMAIL" in result.output
+
+
+def test_offline_build_names_the_request_the_store_lacks(tmp_path):
+    result = invoke(
+        "build", "--concept", "C0000001", "--offline", "--raw-dir", DEMO_RAW, "--out", str(tmp_path)
+    )
+    assert result.exit_code == 66
+    assert "esearch db=medgen" in result.output
+    assert "term=C0000001" in result.output
+
+
+def test_build_prints_the_snapshot_path_and_show_prints_the_listing(tmp_path):
+    built = invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(tmp_path)
+    )
+    assert built.exit_code == 0, built.output
+    snapshot = Path(built.output.strip())
+    assert snapshot.parent == tmp_path / "snapshots"
+    shown = invoke(
+        "show", "C4725027", "--out", str(tmp_path), "--category", "therapy", "--limit", "1"
+    )
+    assert shown.exit_code == 0
+    assert "Therapy\n\nIssa GC" in shown.output
+    assert "Dai Y" not in shown.output.split("Therapy", 1)[1]
+
+
+def test_show_unknown_category_lists_the_known_ones(tmp_path):
+    invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(tmp_path)
+    )
+    result = invoke("show", "C4725027", "--out", str(tmp_path), "--category", "therapie")
+    assert result.exit_code == 2
+    assert "therapy" in result.output
+
+
+def test_show_without_a_snapshot_says_to_build_first(tmp_path):
+    result = invoke("show", "C4725027", "--out", str(tmp_path))
+    assert result.exit_code == 74
+    assert "medgen-etl build" in result.output
+
+
+def test_verify_of_a_directory_that_is_not_a_snapshot_fails(tmp_path):
+    result = invoke("verify", str(tmp_path))
+    assert result.exit_code == 65
+    assert "manifest.json" in result.output
