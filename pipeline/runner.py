@@ -251,10 +251,8 @@ def _load(
         for category in settings.categories:
             table = tables.citations_table(rows[category.name])
             writer.add(f"citations/category={category.name}/part-0.parquet", table)
-        writer.add("articles/part-0.parquet", tables.articles_table(loaded))
-        writer.add("authors/part-0.parquet", tables.authors_table(loaded))
-        writer.add("journals/part-0.parquet", tables.journals_table(loaded))
-        writer.add("rejects/part-0.parquet", tables.rejects_table(articles.rejects))
+        for relpath, table in tables.article_tables(loaded, articles.rejects).items():
+            writer.add(relpath, table)
         manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
     except BaseException:
         writer.discard()

@@ -140,6 +140,16 @@ def journals_table(articles: Iterable[Article]) -> pa.Table:
     return _table(schemas.JOURNALS, rows, {f: _attr(f) for f in schemas.JOURNALS.names})
 
 
+def article_tables(articles: Sequence[Article], rejects: Sequence[Reject]) -> dict[str, pa.Table]:
+    """Every table built from the fetched PubMed records, by path in the snapshot."""
+    return {
+        "articles/part-0.parquet": articles_table(articles),
+        "authors/part-0.parquet": authors_table(articles),
+        "journals/part-0.parquet": journals_table(articles),
+        "rejects/part-0.parquet": rejects_table(rejects),
+    }
+
+
 def rejects_table(rejects: Iterable[Reject]) -> pa.Table:
     rows = sorted(rejects, key=lambda r: (r.pmid or 0, r.fragment_sha256))
     return _table(
