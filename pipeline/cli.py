@@ -119,6 +119,11 @@ def _settings(config: Path | None, categories: Path | None, **overrides: Any) ->
     "--fresh", is_flag=True, help="Do not resume an interrupted run: fetch everything again."
 )
 @click.option("--allow-partial", is_flag=True, help="Exit 0 even if some concepts failed.")
+@click.option(
+    "--wait-lock",
+    is_flag=True,
+    help="Wait for another build on the same --out instead of exiting 75.",
+)
 @handled
 def build_command(
     concepts: tuple[str, ...],
@@ -132,6 +137,7 @@ def build_command(
     timeout: float | None,
     fresh: bool,
     allow_partial: bool,
+    wait_lock: bool,
 ) -> None:
     """Fetch, normalize and publish a snapshot; print its path."""
     refs = [parse_concept_ref(c) for c in concepts]
@@ -151,6 +157,7 @@ def build_command(
         per_category=per_category,
         fresh=fresh,
         allow_partial=allow_partial,
+        wait_lock=wait_lock,
     )
     result = build(settings, options)
     click.echo(str(result.snapshot))

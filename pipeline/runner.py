@@ -28,6 +28,7 @@ from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.rawstore import RawStore, RunJournal
 from pipeline.extract.retry import RetryPolicy
 from pipeline.load import tables
+from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
 from pipeline.models import Article, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
 from pipeline.transform.citations import CitationRow, citation_row
@@ -47,6 +48,7 @@ class BuildOptions:
     per_category: int | None = None
     fresh: bool = False
     allow_partial: bool = False
+    wait_lock: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,13 @@ def build(
     client: EutilsClient | None = None,
     now: datetime | None = None,
 ) -> BuildResult:
-    client = client or make_client(settings, options)
+    with OutputLock(settings.out_dir, wait=options.wait_lock):
+        return _build(settings, options, client or make_client(settings, options), now)
+
+
+def _build(
+    settings: Settings, options: BuildOptions, client: EutilsClient, now: datetime | None
+) -> BuildResult:
     remove_stale_staging(settings.out_dir)
     found = _extract_concepts(client, settings, options)
     if not found.concepts:
@@ -161,7 +169,7 @@ def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOp
         found.concepts.append((ref, concept))
         link = client.link_pubmed(concept.uid)
         for category in settings.categories:
-            found.hits[(concept.cui, category.name)] = client.search_category(
+            found.hits[(concept.cui, category.name)], link = client.search_category(
                 link,
                 category.term,
                 page_size=settings.search_page_size,

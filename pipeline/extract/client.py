@@ -3,24 +3,30 @@
 One call path for all five utilities:
 
     offline?      -> the raw store answers, or OfflineMissError
-    resumed run?  -> the run journal's stored answer, no request sent
+    resumed run?  -> the answer this run already stored, no request sent
     otherwise     -> limiter, gateway (Bio.Entrez), vetting, retry policy,
-                     then the raw store and the journal
+                     then the raw store, tagged with this run's token
 
 Only complete, vetted bodies are stored. The client records which stored
 responses the run used, for the snapshot manifest.
+
+History sessions (WebEnv) expire on NCBI's side, and a resumed run reuses an
+old one: when a search answers that its query is gone, the elink is redone
+live and the category searched again with the new session. Never is a lost
+session read as an empty or unfiltered result.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from lxml import etree
 
-from pipeline.errors import NcbiError, OfflineMissError, QueryTermError
+from pipeline.errors import EutilsError, NcbiError, OfflineMissError, QueryTermError
 from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.rawstore import RawStore, RunJournal, StoredResponse
 from pipeline.extract.request import EutilsRequest
@@ -37,6 +43,12 @@ log = logging.getLogger(__name__)
 
 # PubMed's esearch cannot page past this many results (retstart + retmax).
 ESEARCH_MAX_RESULTS = 9_999
+# How often one category may rebuild a lost history session before giving up.
+MAX_RELINKS = 2
+# <ERROR> texts that mean the history server no longer knows the session.
+HISTORY_LOST = re.compile(
+    r"unable to obtain query|cannot retrieve history|webenv .*(not valid|invalid|expired)", re.I
+)
 
 
 class Gateway(Protocol):
@@ -67,11 +79,14 @@ class EutilsClient:
     sleep: Callable[[float], None] | None = None
     stats: ClientStats = field(default_factory=ClientStats)
     used: dict[str, StoredResponse] = field(default_factory=dict)
-    _held: dict[str, str] = field(default_factory=dict)
+    run_token: str | None = None
+    resuming: bool = False
 
     def __post_init__(self) -> None:
         if self.journal is not None:
-            self._held = self.journal.load()
+            self.run_token, self.resuming = self.journal.start()
+            if self.resuming:
+                log.info("resuming an interrupted run: stored answers are reused")
 
     @property
     def offline(self) -> bool:
@@ -79,16 +94,17 @@ class EutilsClient:
 
     # ------------------------------------------------------------ one request
 
-    def fetch(self, request: EutilsRequest) -> tuple[bytes, etree._Element]:
-        stored = self._from_store(request)
+    def fetch(
+        self, request: EutilsRequest, *, refresh: bool = False
+    ) -> tuple[bytes, etree._Element]:
+        """The answer to ``request``; ``refresh`` never reuses a stored one (live only)."""
+        stored = None if refresh and not self.offline else self._from_store(request)
         if stored is not None:
             body, meta = stored
             self.stats.from_store += 1
         else:
             body = self._from_ncbi(request)
-            meta = self.store.put(request, body)
-            if self.journal is not None:
-                self.journal.record(meta)
+            meta = self.store.put(request, body, run=self.run_token)
         self.used[meta.key] = meta
         return body, check_body(request.utility, body)
 
@@ -101,9 +117,9 @@ class EutilsClient:
                     f"{request.describe()}"
                 )
             return hit
-        if request.key in self._held:
+        if self.resuming:
             hit = self.store.get(request)
-            if hit is not None and hit[1].sha256 == self._held[request.key]:
+            if hit is not None and hit[1].run == self.run_token:
                 return hit
         return None
 
@@ -144,7 +160,7 @@ class EutilsClient:
         request = EutilsRequest.make("esummary", db="medgen", id=ids, version="2.0")
         return self.fetch(request)[0]
 
-    def link_pubmed(self, uid: int) -> LinkHistory:
+    def link_pubmed(self, uid: int, *, refresh: bool = False) -> LinkHistory:
         request = EutilsRequest.make(
             "elink",
             dbfrom="medgen",
@@ -153,10 +169,24 @@ class EutilsClient:
             id=uid,
             cmd="neighbor_history",
         )
-        return parse_elink_history(self.fetch(request)[1], uid)
+        return parse_elink_history(self.fetch(request, refresh=refresh)[1], uid)
 
     def search_category(
         self, link: LinkHistory, term: str, *, page_size: int, limit: int | None
+    ) -> tuple[CategorySearch, LinkHistory]:
+        """Search one category; returns the result and the (possibly renewed) link."""
+        for attempt in range(MAX_RELINKS + 1):
+            try:
+                return self._search_all_pages(link, term, page_size, limit), link
+            except EutilsError as exc:
+                if not HISTORY_LOST.search(exc.detail) or attempt == MAX_RELINKS:
+                    raise
+                log.warning("history session lost (%s); redoing the elink", exc.detail)
+                link = self.link_pubmed(link.uid, refresh=True)
+        raise AssertionError("unreachable")
+
+    def _search_all_pages(
+        self, link: LinkHistory, term: str, page_size: int, limit: int | None
     ) -> CategorySearch:
         """All PMIDs of ``#linked AND term``, most recent first, paging to Count."""
         if link.empty:

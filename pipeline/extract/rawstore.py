@@ -3,12 +3,15 @@
 Layout under the store's root::
 
     <utility>/<key>.xml    the body, byte for byte as NCBI sent it
-    <utility>/<key>.json   the canonical request (no secrets), sha256 and size
-    runs/<run_id>.jsonl    the journal of a run that has not published yet
+    <utility>/<key>.json   the canonical request (no secrets), sha256, size, and
+                           the token of the run that fetched it
+    runs/<run_id>.json     the marker of a run that has not published yet
 
 Files are written to a temporary name, flushed and renamed, so a reader (or a
 run killed mid-write) never sees half a body. The sidecar is written after the
-body and names its sha256: an entry is only an entry when both agree.
+body and names its sha256: an entry is only an entry when both agree. Because
+the sidecar also names the run, "which responses does this run already hold"
+is answered by the store itself: no second write that a kill could tear.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +34,7 @@ class StoredResponse:
     key: str
     sha256: str
     size: int
+    run: str | None = None
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -68,56 +73,60 @@ class RawStore:
             # A body that does not match its sidecar was not written by a
             # finished put(); treat it as absent so it gets fetched again.
             return None
-        return body, StoredResponse(request.utility, request.key, digest, len(body))
+        run = meta.get("run") if isinstance(meta.get("run"), str) else None
+        return body, StoredResponse(request.utility, request.key, digest, len(body), run)
 
-    def put(self, request: EutilsRequest, body: bytes) -> StoredResponse:
+    def put(self, request: EutilsRequest, body: bytes, *, run: str | None = None) -> StoredResponse:
         body_path, meta_path = self._paths(request)
         digest = hashlib.sha256(body).hexdigest()
         try:
             atomic_write(body_path, body)
-            meta = {
+            meta: dict[str, object] = {
                 "utility": request.utility,
                 "params": request.param_dict,
                 "sha256": digest,
                 "bytes": len(body),
             }
+            if run is not None:
+                meta["run"] = run
             atomic_write(meta_path, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())
         except OSError as exc:
             raise SnapshotError(f"cannot write to raw store {self.root}: {exc.strerror}") from exc
-        return StoredResponse(request.utility, request.key, digest, len(body))
+        return StoredResponse(request.utility, request.key, digest, len(body), run)
 
 
 class RunJournal:
-    """Which responses an unpublished run already holds, so a rerun resumes.
+    """Marks a run that has not published yet, so the next run resumes it.
 
-    One JSON line per stored response, appended and flushed as it lands. The
-    journal is removed when the run publishes; ``--fresh`` removes it first.
+    ``runs/<run_id>.json`` holds a token made when the run started. A rerun with
+    the same arguments (same ``run_id``) finds the marker and reuses every
+    stored response whose sidecar carries that token; a run after a published
+    one finds no marker, makes a new token, and so fetches everything fresh.
+    The marker is removed when the run publishes; ``--fresh`` removes it first.
     """
 
     def __init__(self, store: RawStore, run_id: str) -> None:
-        self.path = store.root / "runs" / f"{run_id}.jsonl"
+        self.path = store.root / "runs" / f"{run_id}.json"
+        self.run_id = run_id
 
-    def load(self) -> dict[str, str]:
+    def start(self) -> tuple[str, bool]:
+        """The run's token, and whether it resumes an interrupted run."""
         try:
-            lines = self.path.read_text("utf-8").splitlines()
+            token = json.loads(self.path.read_text("utf-8"))["token"]
+            if isinstance(token, str) and token.startswith(self.run_id):
+                return token, True
         except FileNotFoundError:
-            return {}
-        held: dict[str, str] = {}
-        for line in lines:
-            try:
-                entry = json.loads(line)
-                held[entry["key"]] = entry["sha256"]
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a kill: that response is fetched again
-        return held
-
-    def record(self, stored: StoredResponse) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"key": stored.key, "sha256": stored.sha256}) + "\n"
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+            pass
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a torn marker: start a new run (nothing is lost but time)
+        token = f"{self.run_id}-{secrets.token_hex(8)}"
+        try:
+            atomic_write(self.path, json.dumps({"token": token}).encode())
+        except OSError as exc:
+            raise SnapshotError(
+                f"cannot write to raw store {self.path.parent}: {exc.strerror}"
+            ) from exc
+        return token, False
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)

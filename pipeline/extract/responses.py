@@ -46,12 +46,21 @@ def _text(el: etree._Element | None) -> str | None:
     return value or None
 
 
+def _looks_cut(utility: str, body: bytes) -> bool:
+    """A body that stops before its root's closing tag was cut in transit."""
+    closing = f"</{ROOTS[utility]}>".encode()
+    tail = body.rstrip()[-len(closing) - 64 :]
+    return closing not in tail and b"</eFetchResult>" not in tail
+
+
 def check_body(utility: str, body: bytes) -> etree._Element:
     """Parse and vet one body; return its root, or raise the right error.
 
     A half XML document (a body cut mid-element) is transient: it is retried and
-    never stored. HTML instead of XML is an error page from a proxy or NCBI's
-    front end; an ``<ERROR>`` child is E-utilities' own way to fail with 200.
+    never stored. A whole document that is not well-formed, or that declares
+    entities (NCBI never does; entity bombs do), is rejected at once. HTML
+    instead of XML is an error page from a proxy or NCBI's front end; an
+    ``<ERROR>`` child is E-utilities' own way to fail with 200.
     """
     head = body.lstrip()[:200].lower()
     if head.startswith((b"<!doctype html", b"<html")):
@@ -59,7 +68,10 @@ def check_body(utility: str, body: bytes) -> etree._Element:
     try:
         root = parse_xml(body, what=utility)
     except ResponseFormatError as exc:
-        raise TransientError(f"{utility}: incomplete or malformed XML ({exc.detail})") from exc
+        if _looks_cut(utility, body):
+            raise TransientError(f"{utility}: incomplete XML ({exc.detail})") from exc
+        raise
+    _refuse_entity_declarations(utility, root)
     # Checked before the root's name: efetch fails as <eFetchResult><ERROR>.
     error = root.find("ERROR")
     if error is None and utility == "esummary":
@@ -72,6 +84,12 @@ def check_body(utility: str, body: bytes) -> etree._Element:
     if root.tag != ROOTS[utility]:
         raise ResponseFormatError(f"{utility}: expected <{ROOTS[utility]}>, got <{root.tag}>")
     return root
+
+
+def _refuse_entity_declarations(utility: str, root: etree._Element) -> None:
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise ResponseFormatError(f"{utility}: the document declares entities; refused")
 
 
 def parse_esearch(root: etree._Element) -> SearchResult:

@@ -153,8 +153,11 @@ def _swap_current(out_dir: Path, target: Path) -> None:
 
 
 def remove_stale_staging(out_dir: Path) -> None:
+    """What a killed run left half-done; only called while holding the output lock."""
     for path in (out_dir / "snapshots").glob(".staging-*"):
         shutil.rmtree(path, ignore_errors=True)
+    for link in out_dir.glob(".current-*"):
+        link.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ reading

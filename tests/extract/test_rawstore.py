@@ -35,12 +35,29 @@ def test_raw_store_sidecar_never_holds_identity_parameters(tmp_path):
             assert b"me@x.org" not in path.read_bytes()
 
 
-def test_journal_records_and_survives_a_torn_last_line(tmp_path):
+def test_raw_store_remembers_which_run_fetched_a_body(tmp_path):
     store = RawStore(tmp_path)
-    journal = RunJournal(store, "run1")
-    journal.record(store.put(REQ, b"<eInfoResult/>"))
-    with journal.path.open("a") as fh:
-        fh.write('{"key": "abc", "sha')
-    assert list(journal.load()) == [REQ.key]
+    store.put(REQ, b"<eInfoResult/>", run="run-a")
+    hit = store.get(REQ)
+    assert hit is not None
+    assert hit[1].run == "run-a"
+
+
+def test_a_run_marker_gives_the_same_token_until_discarded(tmp_path):
+    journal = RunJournal(RawStore(tmp_path), "abc")
+    token, resuming = journal.start()
+    assert token.startswith("abc-")
+    assert not resuming
+    assert journal.start() == (token, True)
     journal.discard()
-    assert journal.load() == {}
+    fresh, resuming = journal.start()
+    assert fresh != token
+    assert not resuming
+
+
+def test_a_torn_run_marker_starts_a_new_run(tmp_path):
+    journal = RunJournal(RawStore(tmp_path), "abc")
+    journal.path.parent.mkdir(parents=True)
+    journal.path.write_text('{"tok')
+    _, resuming = journal.start()
+    assert not resuming

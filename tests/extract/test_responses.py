@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from pipeline.errors import EutilsError, ResponseFormatError, TransientError
@@ -103,9 +105,36 @@ def test_wrong_root_element_is_a_format_error():
         check_body("einfo", b"<eSearchResult><Count>0</Count></eSearchResult>")
 
 
-def test_external_entities_are_never_expanded():
+def test_a_document_declaring_an_external_entity_is_refused_unread():
     body = b"""<?xml version="1.0"?>
 <!DOCTYPE eInfoResult [<!ENTITY x SYSTEM "file:///etc/passwd">]>
 <eInfoResult><DbInfo><DbName>&x;</DbName></DbInfo></eInfoResult>"""
-    info = parse_einfo(check_body("einfo", body))
-    assert "root:" not in (info.db or "")
+    with pytest.raises(ResponseFormatError, match="declares entities"):
+        check_body("einfo", body)
+
+
+def test_an_entity_expansion_bomb_is_refused_quickly():
+    levels = "".join(
+        f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 12)
+    )
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE eInfoResult [<!ENTITY e0 "lol">{levels}]>'
+        "<eInfoResult><DbInfo><DbName>&e11;</DbName></DbInfo></eInfoResult>"
+    ).encode()
+    start = time.monotonic()
+    # libxml2's own amplification guard or our refusal of entity declarations:
+    # either way a permanent error, raised without expanding the entities.
+    with pytest.raises(ResponseFormatError, match="entit"):
+        check_body("einfo", body)
+    assert time.monotonic() - start < 1.0
+
+
+def test_a_deeply_nested_document_is_refused_without_retrying():
+    body = b"<eInfoResult>" + b"<a>" * 10_000 + b"</a>" * 10_000 + b"</eInfoResult>"
+    with pytest.raises(ResponseFormatError, match="depth"):
+        check_body("einfo", body)
+
+
+def test_a_non_xml_body_is_an_error_not_a_crash():
+    with pytest.raises(TransientError, match="incomplete XML"):
+        check_body("efetch", b"Service Temporarily Unavailable")

@@ -12,6 +12,7 @@ shipped store is byte-identical, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -34,6 +35,15 @@ def record(raw_dir: Path) -> None:
         settings = live_settings(fake, Path(out))
         build(settings, BuildOptions(concepts=(DEMO_CONCEPT,), raw_dir=raw_dir))
     shutil.rmtree(raw_dir / "runs", ignore_errors=True)
+    _drop_run_tokens(raw_dir)
+
+
+def _drop_run_tokens(raw_dir: Path) -> None:
+    """A run's token is random; the shipped store must be the same at every recording."""
+    for sidecar in raw_dir.glob("*/*.json"):
+        meta = json.loads(sidecar.read_text("utf-8"))
+        meta.pop("run", None)
+        sidecar.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", "utf-8")
 
 
 if __name__ == "__main__":
