@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -29,20 +30,42 @@ from pipeline.runner import BuildOptions, build
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(exc: MedgenEtlError) -> None:
-    click.echo(f"medgen-etl: error: {exc}", err=True)
-    sys.exit(exc.exit_code)
+EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE: a bug, not bad input
+
+log = logging.getLogger("pipeline.cli")
+
+
+def _redact(text: str) -> str:
+    """Belt and braces: no message may carry the API key, whatever raised it."""
+    key = os.environ.get("NCBI_API_KEY", "").strip()
+    return text.replace(key, "***") if key else text
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"medgen-etl: error: {_redact(message)}", err=True)
+    sys.exit(code)
 
 
 def handled(fn: F) -> F:
-    """Turn our errors into a one-line message and the error's exit status."""
+    """Turn our errors into a one-line message and the error's exit status.
+
+    Anything else is a bug: one line saying so (the traceback with -vv), exit 70.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except MedgenEtlError as exc:
-            _fail(exc)
+            _fail(str(exc), exc.exit_code)
+        except Exception as exc:
+            if log.isEnabledFor(logging.DEBUG):
+                click.echo(_redact(traceback.format_exc()), err=True)
+            _fail(
+                f"internal error, please report it: {type(exc).__name__}: {exc} "
+                "(-vv shows the traceback)",
+                EXIT_INTERNAL,
+            )
 
     return wrapper  # type: ignore[return-value]
 

@@ -79,3 +79,21 @@ def test_verify_of_a_directory_that_is_not_a_snapshot_fails(tmp_path):
     result = invoke("verify", str(tmp_path))
     assert result.exit_code == 65
     assert "manifest.json" in result.output
+
+
+def test_an_unexpected_exception_is_one_line_exit_70_without_the_key(monkeypatch, capsys):
+    from pipeline.cli import handled
+
+    monkeypatch.setenv("NCBI_API_KEY", "KEY-XYZ-123")
+
+    @handled
+    def broken() -> None:
+        raise ValueError("boom near KEY-XYZ-123")
+
+    with pytest.raises(SystemExit) as info:
+        broken()
+    assert info.value.code == 70
+    err = capsys.readouterr().err
+    assert err.startswith("medgen-etl: error: internal error")
+    assert "KEY-XYZ-123" not in err
+    assert "Traceback" not in err

@@ -8,6 +8,7 @@ an HTML error page dressed as HTTP 200.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml import etree
 
@@ -87,7 +88,8 @@ def check_body(utility: str, body: bytes) -> etree._Element:
 
 
 def _refuse_entity_declarations(utility: str, root: etree._Element) -> None:
-    dtd = root.getroottree().docinfo.internalDTD
+    # lxml-stubs lack DTD.iterentities(); lxml has had it since 3.0.
+    dtd: Any = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise ResponseFormatError(f"{utility}: the document declares entities; refused")
 
