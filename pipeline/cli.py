@@ -24,8 +24,9 @@ from pipeline.errors import MedgenEtlError, UsageError
 from pipeline.listing import render_citations, render_header
 from pipeline.load.reader import snapshot_view
 from pipeline.load.snapshot import current_snapshot, verify
+from pipeline.logs import configure as configure_logging
 from pipeline.refs import parse_concept_ref, parse_concepts_file, unique
-from pipeline.runner import BuildOptions, build
+from pipeline.runner import BuildOptions, build, describe_plan, plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,14 +75,22 @@ def handled(fn: F) -> F:
 @click.version_option(__version__, prog_name="medgen-etl")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv: debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def main(verbose: int, quiet: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object per line on stderr (run id, concept, utility, status, elapsed).",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
     """MedGen concepts and their categorized PubMed citations, as Parquet snapshots."""
-    level = (
-        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    )
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    default = logging.INFO if log_format == "json" else logging.WARNING
+    levels = (default, logging.INFO, logging.DEBUG)
+    level = logging.ERROR if quiet else levels[min(verbose, 2)]
+    configure_logging(level, log_format, os.environ.get("NCBI_API_KEY", "").strip() or None)
+    # A progress bar only for a person at a terminal, never in logs for machines.
+    ctx.obj = {"progress": log_format == "text" and not quiet and sys.stderr.isatty()}
 
 
 def _settings(config: Path | None, categories: Path | None, **overrides: Any) -> Settings:
@@ -91,6 +100,7 @@ def _settings(config: Path | None, categories: Path | None, **overrides: Any) ->
 
 
 @main.command(name="build")
+@click.pass_context
 @click.option(
     "--concept",
     "concepts",
@@ -147,8 +157,12 @@ def _settings(config: Path | None, categories: Path | None, **overrides: Any) ->
     is_flag=True,
     help="Wait for another build on the same --out instead of exiting 75.",
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Print the request plan (count-only searches); write nothing."
+)
 @handled
 def build_command(
+    ctx: click.Context,
     concepts: tuple[str, ...],
     concepts_file: Path | None,
     out: Path | None,
@@ -161,6 +175,7 @@ def build_command(
     fresh: bool,
     allow_partial: bool,
     wait_lock: bool,
+    dry_run: bool,
 ) -> None:
     """Fetch, normalize and publish a snapshot; print its path."""
     refs = [parse_concept_ref(c) for c in concepts]
@@ -181,7 +196,11 @@ def build_command(
         fresh=fresh,
         allow_partial=allow_partial,
         wait_lock=wait_lock,
+        progress=bool(ctx.obj and ctx.obj.get("progress")),
     )
+    if dry_run:
+        click.echo(describe_plan(plan(settings, options)))
+        return
     result = build(settings, options)
     click.echo(str(result.snapshot))
 

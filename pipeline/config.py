@@ -262,8 +262,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("rate limits must be positive")
     if s.timeout <= 0:
         raise ConfigError("timeout must be positive")
-    if not 1 <= s.search_page_size <= 10_000:
-        raise ConfigError("extract.search_page_size must be between 1 and 10000")
+    if not 1 <= s.search_page_size <= 9_999:
+        raise ConfigError("extract.search_page_size must be between 1 and 9999")
     if not 1 <= s.efetch_batch_size <= 10_000:
         raise ConfigError("extract.efetch_batch_size must be between 1 and 10000")
     if s.retry.max_attempts < 1:

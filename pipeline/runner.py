@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from pipeline.config import Settings
 from pipeline.errors import ConceptError, PartialRunError
@@ -30,6 +33,7 @@ from pipeline.extract.retry import RetryPolicy
 from pipeline.load import tables
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
+from pipeline.logs import CONCEPT, RUN_ID
 from pipeline.models import Article, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
 from pipeline.transform.citations import CitationRow, citation_row
 from pipeline.transform.medgen import SummaryError, parse_medgen_summaries
@@ -49,6 +53,7 @@ class BuildOptions:
     fresh: bool = False
     allow_partial: bool = False
     wait_lock: bool = False
+    progress: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +95,9 @@ def run_id(settings: Settings, options: BuildOptions) -> str:
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:24]
 
 
-def make_client(settings: Settings, options: BuildOptions) -> EutilsClient:
+def make_client(
+    settings: Settings, options: BuildOptions, *, dry_run: bool = False
+) -> EutilsClient:
     store = RawStore(options.raw_dir)
     policy = RetryPolicy(**{f: getattr(settings.retry, f) for f in RetryPolicy.__slots__})
     if options.offline:
@@ -102,16 +109,103 @@ def make_client(settings: Settings, options: BuildOptions) -> EutilsClient:
         api_key=settings.api_key.reveal() if settings.api_key else None,
         timeout=settings.timeout,
     )
+    limiter = RateLimiter(settings.requests_per_second)
+    if dry_run:
+        return EutilsClient(
+            store=store, gateway=gateway, limiter=limiter, policy=policy, record=False
+        )
     journal = RunJournal(store, run_id(settings, options))
     if options.fresh:
         journal.discard()
     return EutilsClient(
-        store=store,
-        gateway=gateway,
-        limiter=RateLimiter(settings.requests_per_second),
-        policy=policy,
-        journal=journal,
+        store=store, gateway=gateway, limiter=limiter, policy=policy, journal=journal
     )
+
+
+# ------------------------------------------------------------------ the plan
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptPlan:
+    ref: str
+    cui: str | None
+    requests: int
+    counts: dict[str, int]
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    concepts: tuple[ConceptPlan, ...]
+    efetch: int
+    einfo: int
+    rate: float
+    interval: float
+
+    @property
+    def requests(self) -> int:
+        return sum(c.requests for c in self.concepts) + self.efetch + self.einfo
+
+    @property
+    def seconds(self) -> float:
+        return self.requests * self.interval
+
+
+def plan(settings: Settings, options: BuildOptions) -> Plan:
+    """What a build would send, found with count-only searches; writes nothing.
+
+    Resolution and elink are done for real (they decide the rest); each category
+    is counted with ``retmax=0`` (sliced when past esearch's ceiling, as the build
+    would). efetch is bounded by the sum of the counts: the union of PMIDs is
+    never larger, so a build never sends more than the plan says (retries aside).
+    """
+    client = make_client(settings, options, dry_run=True)
+    concepts = [_plan_concept(client, settings, options, ref) for ref in options.concepts]
+    kept = sum(min(n, options.per_category or n) for c in concepts for n in c.counts.values())
+    limiter = client.limiter
+    return Plan(
+        concepts=tuple(concepts),
+        efetch=math.ceil(kept / settings.efetch_batch_size),
+        einfo=2,
+        rate=settings.requests_per_second,
+        interval=limiter.interval if limiter else 0.0,
+    )
+
+
+def _plan_concept(
+    client: EutilsClient, settings: Settings, options: BuildOptions, ref: ConceptRef
+) -> ConceptPlan:
+    before = client.stats.requests
+    try:
+        concept = resolve_concept(client, ref)
+    except ConceptError as exc:
+        return ConceptPlan(ref.value, None, client.stats.requests - before, {}, str(exc))
+    link = client.link_pubmed(concept.uid)
+    requests = client.stats.requests - before
+    counts: dict[str, int] = {}
+    for category in settings.categories:
+        counts[category.name], needed = client.plan_category(
+            link, category.term, page_size=settings.search_page_size, limit=options.per_category
+        )
+        requests += needed
+    return ConceptPlan(ref.value, concept.cui, requests, counts)
+
+
+def describe_plan(plan: Plan) -> str:
+    lines = [f"plan: {len(plan.concepts)} concept(s)"]
+    for c in plan.concepts:
+        if c.failure is not None:
+            lines.append(f"  {c.ref}: fails ({c.failure})")
+            continue
+        counts = ", ".join(f"{k} {v}" for k, v in c.counts.items())
+        lines.append(f"  {c.ref} ({c.cui}): {c.requests} requests; counts: {counts}")
+    lines.append(
+        f"requests: {plan.requests} at most "
+        f"({sum(c.requests for c in plan.concepts)} for concepts, "
+        f"{plan.efetch} efetch, {plan.einfo} einfo), retries aside"
+    )
+    lines.append(f"estimated time at {plan.rate:g} requests/s: {plan.seconds:.0f} s")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ the build
@@ -124,6 +218,7 @@ def build(
     client: EutilsClient | None = None,
     now: datetime | None = None,
 ) -> BuildResult:
+    RUN_ID.set(run_id(settings, options))
     with OutputLock(settings.out_dir, wait=options.wait_lock):
         return _build(settings, options, client or make_client(settings, options), now)
 
@@ -137,7 +232,9 @@ def _build(
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in found.failures)
         raise PartialRunError(f"no concept could be built ({reasons})")
     requested = sorted({p for hit in found.hits.values() for p in hit.pmids})
-    articles = _extract_articles(client, requested, settings.efetch_batch_size)
+    articles = _extract_articles(
+        client, requested, settings.efetch_batch_size, progress=options.progress
+    )
     dbinfo = {db: client.einfo(db) for db in ("pubmed", "medgen")}
     snapshot, manifest = _load(settings, options, client, found, articles, requested, dbinfo, now)
     if client.journal is not None:
@@ -156,7 +253,10 @@ def _build(
 def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOptions) -> _Found:
     found = _Found()
     seen: set[int] = set()
-    for ref in options.concepts:
+    bar = tqdm(options.concepts, desc="concepts", unit="concept", disable=not options.progress)
+    for ref in bar:
+        CONCEPT.set(ref.value)
+        bar.set_postfix(requests=client.stats.requests, refresh=False)
         try:
             concept = resolve_concept(client, ref)
         except ConceptError as exc:
@@ -175,6 +275,7 @@ def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOp
                 page_size=settings.search_page_size,
                 limit=options.per_category,
             )
+    CONCEPT.set(None)
     return found
 
 
@@ -208,10 +309,13 @@ def _matches(concept: Concept, ref: ConceptRef) -> bool:
     return concept.name.casefold() == ref.value.casefold()
 
 
-def _extract_articles(client: EutilsClient, pmids: Sequence[int], batch: int) -> _Articles:
+def _extract_articles(
+    client: EutilsClient, pmids: Sequence[int], batch: int, *, progress: bool = False
+) -> _Articles:
     out = _Articles()
     wanted = set(pmids)
-    for start in range(0, len(pmids), batch):
+    starts = range(0, len(pmids), batch)
+    for start in tqdm(starts, desc="efetch", unit="batch", disable=not progress):
         parsed = parse_efetch(client.fetch_pubmed(pmids[start : start + batch]))
         for article in parsed.articles:
             if article.pmid in wanted:
@@ -325,7 +429,7 @@ def _manifest(
                 f"{cui}/{cat}": {
                     "esearch_count": hit.count,
                     "rows": written.get((cui, cat), 0),
-                    "truncated": hit.truncated,
+                    "slices": hit.slices,
                 }
                 for (cui, cat), hit in sorted(found.hits.items())
             },

@@ -97,3 +97,32 @@ def test_an_unexpected_exception_is_one_line_exit_70_without_the_key(monkeypatch
     assert err.startswith("medgen-etl: error: internal error")
     assert "KEY-XYZ-123" not in err
     assert "Traceback" not in err
+
+
+def test_json_logs_are_one_object_per_line_with_request_fields(tmp_path):
+    import json
+
+    from tests.fakes.eutils_server import FakeEutils
+    from tests.support import demo_dataset
+
+    with FakeEutils(demo_dataset()) as fake:
+        env = {
+            "NCBI_EUTILS_URL": fake.base_url,
+            "NCBI_EMAIL": "t@x.invalid",
+            "NCBI_API_KEY": "K-77",
+        }
+        result = CliRunner().invoke(
+            main,
+            ["--log-format", "json", "build", "--concept", "C4725027", "--out", str(tmp_path)],
+            env=env,
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    requests = [r for r in records if r.get("utility")]
+    assert len(requests) == 13
+    assert {r["status"] for r in requests} == {"ok"}
+    assert all(r["run_id"] and r["attempt"] == 1 and r["elapsed"] >= 0 for r in requests)
+    assert "C4725027" in {r["concept"] for r in requests}
+    assert "K-77" not in result.stderr

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.fakes.record_demo import record
+from tests.fakes.record_demo import record, request_table
 
 SHIPPED = Path(__file__).resolve().parents[1] / "pipeline" / "demo" / "raw"
 
@@ -17,3 +17,8 @@ def test_shipped_demo_store_matches_a_fresh_recording(tmp_path):
     assert sorted(fresh) == sorted(shipped)
     changed = [name for name in fresh if fresh[name] != shipped[name]]
     assert changed == [], "re-record with: python -m tests.fakes.record_demo pipeline/demo/raw"
+
+
+def test_the_demo_readme_lists_every_recorded_request():
+    readme = (SHIPPED.parent / "README.md").read_text("utf-8")
+    assert request_table(SHIPPED) in readme

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from lxml import etree
@@ -37,12 +38,11 @@ from pipeline.extract.responses import (
     parse_esearch,
 )
 from pipeline.extract.retry import RetryPolicy, run_with_retry
+from pipeline.extract.slices import CEILING, Slice, pages
 from pipeline.models import DbInfo, LinkHistory, SearchResult
 
 log = logging.getLogger(__name__)
 
-# PubMed's esearch cannot page past this many results (retstart + retmax).
-ESEARCH_MAX_RESULTS = 9_999
 # How often one category may rebuild a lost history session before giving up.
 MAX_RELINKS = 2
 # <ERROR> texts that mean the history server no longer knows the session.
@@ -57,7 +57,8 @@ class Gateway(Protocol):
 
 @dataclass
 class ClientStats:
-    sent: int = 0
+    requests: int = 0  # logical requests answered, however (store or NCBI)
+    sent: int = 0  # HTTP attempts, retries included
     retried: int = 0
     from_store: int = 0
 
@@ -66,7 +67,8 @@ class ClientStats:
 class CategorySearch:
     count: int
     pmids: tuple[int, ...]
-    truncated: bool
+    # How many slices the search was cut into (1: it fitted under esearch's ceiling).
+    slices: int = 1
 
 
 @dataclass
@@ -81,6 +83,8 @@ class EutilsClient:
     used: dict[str, StoredResponse] = field(default_factory=dict)
     run_token: str | None = None
     resuming: bool = False
+    # False for --dry-run: answers are used but nothing is written.
+    record: bool = True
 
     def __post_init__(self) -> None:
         if self.journal is not None:
@@ -98,13 +102,17 @@ class EutilsClient:
         self, request: EutilsRequest, *, refresh: bool = False
     ) -> tuple[bytes, etree._Element]:
         """The answer to ``request``; ``refresh`` never reuses a stored one (live only)."""
+        self.stats.requests += 1
         stored = None if refresh and not self.offline else self._from_store(request)
         if stored is not None:
             body, meta = stored
             self.stats.from_store += 1
-        else:
+        elif self.record:
             body = self._from_ncbi(request)
             meta = self.store.put(request, body, run=self.run_token)
+        else:
+            body = self._from_ncbi(request)
+            return body, check_body(request.utility, body)
         self.used[meta.key] = meta
         return body, check_body(request.utility, body)
 
@@ -129,16 +137,30 @@ class EutilsClient:
             raise RuntimeError("an offline client cannot send requests")
         describe = request.describe()
 
+        attempts = 0
+
         def attempt() -> bytes:
+            nonlocal attempts
+            attempts += 1
             limiter.acquire()
             self.stats.sent += 1
+            started = time.monotonic()
+            fields = {"utility": request.utility, "attempt": attempts, "request": describe}
             try:
                 body = gateway.call(request)
                 check_body(request.utility, body)
             except NcbiError as exc:
                 if exc.request is None:
                     exc.request = describe
+                elapsed = round(time.monotonic() - started, 3)
+                log.info(
+                    "%s failed",
+                    request.utility,
+                    extra={**fields, "status": type(exc).__name__, "elapsed": elapsed},
+                )
                 raise
+            elapsed = round(time.monotonic() - started, 3)
+            log.info("%s ok", request.utility, extra={**fields, "status": "ok", "elapsed": elapsed})
             return body
 
         def on_retry(attempt_no: int, error: BaseException, wait: float) -> None:
@@ -190,28 +212,97 @@ class EutilsClient:
     ) -> CategorySearch:
         """All PMIDs of ``#linked AND term``, most recent first, paging to Count."""
         if link.empty:
-            return CategorySearch(0, (), False)
-        query = f"#{link.query_key} AND {term}"
-        pmids: list[int] = []
-        count: int | None = None
-        while True:
-            want = _page_size(len(pmids), page_size, limit)
-            result = self._search_page(link, query, term, retstart=len(pmids), retmax=want)
-            count = result.count if count is None else count
-            pmids.extend(result.ids)
-            stop = min(count, ESEARCH_MAX_RESULTS, limit if limit is not None else count)
-            if not result.ids or len(pmids) >= stop:
+            return CategorySearch(0, ())
+        want = min(page_size, limit) if limit is not None else page_size
+        first = self._search_page(link, term, retstart=0, retmax=min(want, CEILING))
+        if first.count > CEILING and (limit is None or limit > CEILING):
+            return self._search_sliced(link, term, first.count, page_size, limit)
+        stop = min(first.count, limit) if limit is not None else first.count
+        pmids = list(first.ids)
+        while first.ids and len(pmids) < stop:
+            page = self._search_page(
+                link, term, retstart=len(pmids), retmax=min(page_size, stop - len(pmids))
+            )
+            if not page.ids:
                 break
-        truncated = count > ESEARCH_MAX_RESULTS and (limit is None or limit > ESEARCH_MAX_RESULTS)
-        if truncated:
-            log.warning("%r matched %d records; esearch stops at %d", query, count, len(pmids))
-        return CategorySearch(
-            count, tuple(pmids[:limit] if limit is not None else pmids), truncated
-        )
+            pmids.extend(page.ids)
+        return CategorySearch(first.count, tuple(pmids[:stop]))
+
+    def _search_sliced(
+        self, link: LinkHistory, term: str, count: int, page_size: int, limit: int | None
+    ) -> CategorySearch:
+        """Past the ceiling: slice, fetch every slice, and prove the union complete."""
+        leaves, _ = self.slice_search(link, term, count)
+        seen: dict[int, None] = {}
+        for leaf in leaves:
+            for pmid in self._slice_ids(link, term, leaf, page_size):
+                seen.setdefault(pmid)
+        if len(seen) != count:
+            # A record can fall in two windows, so slices may add up to more than
+            # Count, but their distinct union must be exactly Count.
+            raise NcbiError(
+                f"the search for {term!r} matched {count} records, but its "
+                f"{len(leaves)} date slices gave {len(seen)} distinct PMIDs; refusing "
+                "to keep a partial result (NCBI may have changed mid-run: run again)"
+            )
+        pmids = list(seen)
+        log.info("%r: %d records in %d slices", term, count, len(leaves))
+        return CategorySearch(count, tuple(pmids[:limit] if limit else pmids), len(leaves))
+
+    def slice_search(self, link: LinkHistory, term: str, count: int) -> tuple[list[Slice], int]:
+        """Halve the whole search until every slice fits; leaves newest first, and
+        how many count-only requests that took."""
+        stack, leaves, requests = [Slice(count=count)], [], 0
+        while stack:
+            current = stack.pop()
+            if current.count <= CEILING:
+                if current.count:
+                    leaves.append(current)
+                continue
+            for half in current.halves():
+                counted = self._search_page(link, term, retstart=0, retmax=0, window=half)
+                requests += 1
+                stack.append(replace(half, count=counted.count))
+        leaves.sort(key=Slice.newest_first_key, reverse=True)
+        return leaves, requests
+
+    def _slice_ids(self, link: LinkHistory, term: str, leaf: Slice, page_size: int) -> list[int]:
+        ids: list[int] = []
+        while len(ids) < leaf.count:
+            page = self._search_page(
+                link,
+                term,
+                retstart=len(ids),
+                retmax=min(page_size, leaf.count - len(ids)),
+                window=leaf,
+            )
+            if not page.ids:
+                break
+            ids.extend(page.ids)
+        return ids
+
+    def plan_category(
+        self, link: LinkHistory, term: str, *, page_size: int, limit: int | None
+    ) -> tuple[int, int]:
+        """(Count, requests a build will send) for one category, by count-only searches."""
+        if link.empty:
+            return 0, 0
+        count = self._search_page(link, term, retstart=0, retmax=0).count
+        if count <= CEILING or (limit is not None and limit <= CEILING):
+            return count, pages(min(count, limit) if limit is not None else count, page_size)
+        leaves, counting = self.slice_search(link, term, count)
+        return count, 1 + counting + sum(pages(leaf.count, page_size) for leaf in leaves)
 
     def _search_page(
-        self, link: LinkHistory, query: str, term: str, *, retstart: int, retmax: int
+        self,
+        link: LinkHistory,
+        term: str,
+        *,
+        retstart: int,
+        retmax: int,
+        window: Slice | None = None,
     ) -> SearchResult:
+        query = f"#{link.query_key} AND {term}" + (window.term_suffix if window else "")
         request = EutilsRequest.make(
             "esearch",
             db="pubmed",
@@ -221,6 +312,7 @@ class EutilsClient:
             sort="pub_date",
             retstart=retstart,
             retmax=retmax,
+            **(window.params if window else {}),
         )
         result = parse_esearch(self.fetch(request)[1])
         if result.phrases_not_found or result.errors:
@@ -241,8 +333,3 @@ class EutilsClient:
 
     def einfo(self, db: str) -> DbInfo:
         return parse_einfo(self.fetch(EutilsRequest.make("einfo", db=db))[1])
-
-
-def _page_size(have: int, page_size: int, limit: int | None) -> int:
-    want = page_size if limit is None else min(page_size, limit - have)
-    return max(1, min(want, ESEARCH_MAX_RESULTS - have))

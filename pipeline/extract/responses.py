@@ -36,7 +36,13 @@ TRANSIENT_ERROR_PATTERNS = (
 )
 
 
+# ...unless the text says the request itself is impossible (it would fail again).
+PERMANENT_ERROR_PATTERNS = (re.compile(r"cannot be larger than|invalid|not supported", re.I),)
+
+
 def is_transient_error_text(text: str) -> bool:
+    if any(p.search(text) for p in PERMANENT_ERROR_PATTERNS):
+        return False
     return any(p.search(text) for p in TRANSIENT_ERROR_PATTERNS)
 
 

@@ -44,6 +44,15 @@ XML_CONTENT_TYPE = "text/xml; charset=UTF-8"
 MEDGEN_PUBMED = "medgen_pubmed"
 DEFAULT_RETMAX = 20
 MAX_RETMAX = 10000  # NCBI's documented ceiling for one esearch/efetch page
+# PubMed esearch serves only the first 9,999 records of any result (retstart <= 9998).
+PUBMED_SEARCH_CEILING = 9999
+RETSTART_ERROR = (
+    "Search Backend failed: Exception:\n'retstart' cannot be larger than 9998. For PubMed, "
+    "ESearch can only retrieve the first 9,999 records matching the query. To obtain more "
+    "than 9,999 PubMed records, consider using EDirect that contains additional logic to "
+    "batch PubMed search results automatically so that an arbitrary number can be retrieved."
+)
+_UID_RANGE = re.compile(r"^(.*?)\s+AND\s+(\d+):(\d+)\[uid\]$", re.IGNORECASE | re.DOTALL)
 
 EmptyLinkStyle = Literal["absent", "info"]
 FaultKind = Literal["status", "reset", "hang", "trickle", "truncated", "cut_xml", "error", "html"]
@@ -217,10 +226,37 @@ def _id_list(params: Mapping[str, str]) -> list[str]:
     return [part.strip() for part in params.get("id", "").split(",") if part.strip()]
 
 
-def _page(params: Mapping[str, str], ids: Sequence[int]) -> tuple[int, Sequence[int]]:
+def _page(
+    params: Mapping[str, str], ids: Sequence[int], ceiling: int | None = None
+) -> tuple[int, Sequence[int]]:
     retstart = _int_param(params, "retstart", 0)
     retmax = min(_int_param(params, "retmax", DEFAULT_RETMAX), MAX_RETMAX)
-    return retstart, ids[retstart : retstart + retmax]
+    end = retstart + retmax if ceiling is None else min(retstart + retmax, ceiling)
+    return retstart, ids[retstart:end]
+
+
+def _split_uid_range(term: str) -> tuple[str, tuple[int, int] | None]:
+    """'#1 AND f AND 100:200[uid]' -> ('#1 AND f', (100, 200))."""
+    if match := _UID_RANGE.match(term.strip()):
+        return match.group(1), (int(match.group(2)), int(match.group(3)))
+    return term, None
+
+
+def _date_param(raw: str | None, *, low: bool) -> tuple[int, int, int] | None:
+    """'2020', '2020/05' or '2020/05/17' as a bound; missing parts open to the bound's side."""
+    if not raw or not raw.strip():
+        return None
+    parts = [int(p) for p in raw.strip().split("/") if p.isdigit()]
+    year = parts[0]
+    month = parts[1] if len(parts) > 1 else (1 if low else 12)
+    day = parts[2] if len(parts) > 2 else (1 if low else 31)
+    return (year, month, day)
+
+
+def _comparable(key: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A PubDate key as a date: a missing month or day counts as the first."""
+    year, month, day = key
+    return (year, month or 1, day or 1)
 
 
 def _unwrap(text: str) -> str:
@@ -347,22 +383,43 @@ class _Responder:
         return esearch_body(page)
 
     def _esearch_pubmed(self, params: Mapping[str, str]) -> bytes:
-        key, filter_term = _split_history_term(params.get("term", ""))
+        if _int_param(params, "retstart", 0) >= PUBMED_SEARCH_CEILING:
+            return error_body("esearch", RETSTART_ERROR)
+        term, uid_range = _split_uid_range(params.get("term", ""))
+        key, filter_term = _split_history_term(term)
         if key is None:
             return self._esearch_pubmed_plain(params, filter_term or "")
         query = self.history.lookup(params.get("WebEnv", ""), key)
         if query is None or query.db != "pubmed":
             return error_body("esearch", f"Unable to obtain query #{key}")
+        ids = self._narrow(params, query.ids, uid_range)
         if filter_term is None:
-            return esearch_body(self._search_page(params, "pubmed", query.ids, f"#{key}"))
+            return esearch_body(self._search_page(params, "pubmed", ids, f"#{key}"))
         matched = self._filter(filter_term)
         if matched is None:
             # NCBI drops a phrase it cannot find and answers for the rest of the query.
-            page = self._search_page(params, "pubmed", query.ids, f"#{key}")
+            page = self._search_page(params, "pubmed", ids, f"#{key}")
             return esearch_body(_with_not_found(page, filter_term))
-        ids = [p for p in query.ids if p in matched]
+        ids = [p for p in ids if p in matched]
         translation = f"#{key} AND {filter_term.strip()}"
         return esearch_body(self._search_page(params, "pubmed", ids, translation))
+
+    def _narrow(
+        self, params: Mapping[str, str], ids: Iterable[int], uid_range: tuple[int, int] | None
+    ) -> list[int]:
+        """mindate/maxdate (datetype=pdat, on the PubDate) and a lo:hi[uid] clause."""
+        low = _date_param(params.get("mindate"), low=True)
+        high = _date_param(params.get("maxdate"), low=False)
+        out = []
+        for pmid in ids:
+            article = self.dataset.articles.get(pmid)
+            when = _comparable(article.pub_date if article else (0, 0, 0))
+            if (low is not None and when < low) or (high is not None and when > high):
+                continue
+            if uid_range is not None and not uid_range[0] <= pmid <= uid_range[1]:
+                continue
+            out.append(pmid)
+        return out
 
     def _esearch_pubmed_plain(self, params: Mapping[str, str], term: str) -> bytes:
         matched = self._filter(term)
@@ -380,7 +437,8 @@ class _Responder:
         self, params: Mapping[str, str], db: str, ids: Iterable[int], translation: str
     ) -> SearchPage:
         ordered = _sort(self.dataset, ids, params.get("sort", "")) if db == "pubmed" else list(ids)
-        retstart, page_ids = _page(params, ordered)
+        ceiling = PUBMED_SEARCH_CEILING if db == "pubmed" else None
+        retstart, page_ids = _page(params, ordered, ceiling)
         page = SearchPage(len(ordered), retstart, page_ids, translation)
         if params.get("usehistory", "").strip().lower() != "y":
             return page

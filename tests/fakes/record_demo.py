@@ -38,6 +38,40 @@ def record(raw_dir: Path) -> None:
     _drop_run_tokens(raw_dir)
 
 
+_ORDER = {"esearch": 0, "esummary": 1, "elink": 2, "efetch": 4, "einfo": 5}
+
+
+def request_table(raw_dir: Path) -> str:
+    """The README's table of recorded requests, in the order a build sends them."""
+    rows = []
+    for sidecar in raw_dir.glob("*/*.json"):
+        meta = json.loads(sidecar.read_text("utf-8"))
+        params = " ".join(f"{k}={v}" for k, v in sorted(meta["params"].items()))
+        rank = 3 if meta["utility"] == "esearch" and meta["params"].get("db") == "pubmed" else 0
+        order = (rank or _ORDER[meta["utility"]], params)
+        key = f"{sidecar.parent.name}/{sidecar.stem[:8]}"
+        rows.append(
+            (
+                order,
+                f"| `{meta['utility']}` | `{params}` | `{key}…` |",
+            )
+        )
+    lines = ["| utility | parameters | file (key) |", "|---|---|---|"]
+    lines += [row for _, row in sorted(rows)]
+    return "\n".join(lines)
+
+
+def write_readme_table(readme: Path, raw_dir: Path) -> None:
+    text = readme.read_text("utf-8")
+    start = text.index(_START) + len(_START)
+    end = text.index(_END)
+    readme.write_text(text[:start] + "\n" + request_table(raw_dir) + "\n" + text[end:], "utf-8")
+
+
+_START = "<!-- requests:start (written by tests/fakes/record_demo.py) -->"
+_END = "<!-- requests:end -->"
+
+
 def _drop_run_tokens(raw_dir: Path) -> None:
     """A run's token is random; the shipped store must be the same at every recording."""
     for sidecar in raw_dir.glob("*/*.json"):
@@ -50,4 +84,5 @@ if __name__ == "__main__":
     target = Path(sys.argv[1])
     shutil.rmtree(target, ignore_errors=True)
     record(target)
+    write_readme_table(target.parent / "README.md", target)
     print(target)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tests.conftest import DEMO_DATASET
 from tests.fakes import Dataset, FakeConcept, FakeEutils, Fault, pub_date_key, pubmed_article
 
 CUI = "C4725027"
@@ -276,12 +277,25 @@ def test_plain_filter_term_without_history(fake: FakeEutils) -> None:
     assert ids(get(fake, "esearch", db="pubmed", term=GUIDELINE)[2]) == [103]
 
 
-def test_retmax_is_capped_at_10000() -> None:
+def test_pubmed_search_serves_only_the_first_9999_records() -> None:
     dataset = Dataset(filters={"big[filter]": range(1, 10_051)})
     with FakeEutils(dataset) as fake:
         root = xml(get(fake, "esearch", db="pubmed", term="big[filter]", retmax="20000")[2])
+        beyond = xml(get(fake, "esearch", db="pubmed", term="big[filter]", retstart="9999")[2])
     assert root.findtext("Count") == "10050"
-    assert root.findtext("RetMax") == "10000"
+    assert root.findtext("RetMax") == "9999"
+    assert "cannot be larger than 9998" in (beyond.findtext("ERROR") or "")
+
+
+def test_date_windows_and_uid_ranges_narrow_a_history_search() -> None:
+    with FakeEutils(Dataset.from_dir(DEMO_DATASET)) as demo:
+        webenv, _ = link_history(demo, "1662593")
+        params = {"db": "pubmed", "WebEnv": webenv, "retmax": "100", "datetype": "pdat"}
+        december = {"mindate": "2023/12/01", "maxdate": "2023/12/31"}
+        window = xml(get(demo, "esearch", term="#1", **december, **params)[2])
+        ranged = xml(get(demo, "esearch", term="#1 AND 37000000:37700000[uid]", **params)[2])
+    assert sorted(int(i.text or 0) for i in window.iter("Id")) == [37199372, 37688521, 37891368]
+    assert sorted(int(i.text or 0) for i in ranged.iter("Id")) == [37199372, 37688521]
 
 
 def test_unknown_webenv_or_query_key_is_an_error_body(fake: FakeEutils) -> None:
