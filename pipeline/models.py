@@ -7,6 +7,7 @@ delimited string. Stages meet only through these types, in the runner.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,8 +80,15 @@ class Category:
 
 @dataclass(frozen=True, slots=True)
 class Affiliation:
+    """One ``AffiliationInfo``: its text and its ``Identifier`` values in order.
+
+    ``identifier_sources`` is aligned with ``identifiers`` (``Source``, e.g.
+    ``RINGGOLD``, ``ROR``; None when absent).
+    """
+
     text: str
     identifiers: tuple[str, ...] = ()
+    identifier_sources: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,9 @@ class Author:
     affiliations: tuple[Affiliation, ...] = ()
     valid: bool = True
     equal_contrib: bool = False
+    # Where the ORCID came from: "identifier" (the person's own Identifier) or
+    # "affiliation" (an iD written inside an affiliation's text); None without one.
+    orcid_source: str | None = None
 
     @property
     def is_collective(self) -> bool:
@@ -129,11 +140,19 @@ class Journal:
 
 @dataclass(frozen=True, slots=True)
 class PubDate:
-    """The journal issue's PubDate, kept raw and as the page displays it."""
+    """The journal issue's PubDate, kept raw and as the page displays it.
+
+    ``start``/``end`` are the first and last day the date can mean (both set or
+    both None; start <= end) and ``precision`` says how it was given: ``day``,
+    ``month``, ``season``, ``year`` or ``range`` (see pipeline/transform/dates.py).
+    """
 
     raw: str | None
     year: int | None
     display: str | None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    precision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +180,17 @@ class Article:
     authors: tuple[Author, ...] = ()
     author_list_complete: bool = True
     abstract: str | None = None
+    # A second valid DOI that disagrees with ``doi`` (normalized key), and the flag.
+    doi_alternate: str | None = None
+    doi_conflict: bool = False
+    # Why a DOI candidate was refused, naming the source and the value.
+    doi_problem: str | None = None
+    # AuthorList[@Type="editors"] and InvestigatorList, kept apart from the authors.
+    editors: tuple[Author, ...] = ()
+    investigators: tuple[Author, ...] = ()
+    # Books only: Book/BookTitle and the ArticleId of IdType "bookaccession" (NBK…).
+    book_title: str | None = None
+    book_accession: str | None = None
 
     @property
     def authors_display(self) -> str | None:

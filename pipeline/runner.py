@@ -77,6 +77,14 @@ class _Articles:
     by_pmid: dict[int, Article] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     deleted: set[int] = field(default_factory=set)
+    # Schema drift and other notes, each kept (and logged) once per run.
+    warnings: dict[str, None] = field(default_factory=dict)
+
+    def warn(self, warnings: Sequence[str]) -> None:
+        for text in warnings:
+            if text not in self.warnings:
+                self.warnings[text] = None
+                log.warning("PubMed XML: %s (ignored)", text)
 
 
 # ------------------------------------------------------------------ wiring
@@ -324,6 +332,7 @@ def _extract_articles(
                 log.warning("efetch returned PMID %d, which was not asked for", article.pmid)
         out.rejects.extend(parsed.rejects)
         out.deleted.update(parsed.deleted)
+        out.warn(parsed.warnings)
     return out
 
 
@@ -436,6 +445,7 @@ def _manifest(
         },
         "per_category_limit": options.per_category,
         "pmids": accounting(requested, articles),
+        "warnings": sorted(articles.warnings),
         "ncbi": {
             db: {"db_build": i.db_build, "last_update": i.last_update} for db, i in dbinfo.items()
         },

@@ -239,3 +239,22 @@ def test_efetch_batches_cover_every_pmid(tmp_path):
     assert [r["pmid"] for r in therapy] == sorted(pmids, key=lambda p: (-(2000 + p % 20), -p))
     assert len([s for s in searches if THERAPY in s.params["term"]]) == 5
     assert result.manifest["pmids"]["loaded"] == 250
+
+
+def test_an_unknown_element_is_logged_once_per_run_and_listed_in_the_manifest(tmp_path, caplog):
+    pmids = [101, 102, 103]
+    articles = [
+        pubmed_article(p).replace("<Article ", "<FutureElement>x</FutureElement><Article ", 1)
+        for p in pmids
+    ]
+    filters: dict[str, list[int]] = {c.term: [] for c in load_settings(env={}).categories}
+    filters[THERAPY] = pmids
+    dataset = Dataset(
+        [FakeConcept(uid=8, concept_id="C0000008", title="Drift")], articles, {8: pmids}, filters
+    )
+    caplog.set_level(logging.WARNING)
+    with FakeEutils(dataset) as server:
+        result = build_live(server, tmp_path, "C0000008")
+    assert result.manifest["warnings"] == ["unknown element <FutureElement> in PubmedArticle"]
+    assert caplog.text.count("FutureElement") == 1
+    assert result.manifest["pmids"]["loaded"] == 3

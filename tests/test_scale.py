@@ -26,7 +26,7 @@ def big_dataset() -> Dataset:
     articles = [
         pubmed_article(p, year=1990 + p % 30, month=1 + p % 12, day=1 + p % 28) for p in pmids
     ]
-    filters = {c.term: [] for c in load_settings(env={}).categories}
+    filters: dict[str, list[int]] = {c.term: [] for c in load_settings(env={}).categories}
     filters[BIG] = list(pmids)
     return Dataset(
         [FakeConcept(uid=1, concept_id="C0000001", title="Big")], articles, {1: pmids}, filters

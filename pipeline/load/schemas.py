@@ -12,6 +12,7 @@ import pyarrow as pa
 _str = pa.string()
 _i32 = pa.int32()
 _i64 = pa.int64()
+_date = pa.date32()
 
 CONCEPTS = pa.schema(
     [
@@ -104,10 +105,20 @@ ARTICLES = pa.schema(
         pa.field("author_list_complete", pa.bool_(), nullable=False),
         pa.field("authors", pa.list_(AUTHOR_STRUCT), nullable=False),
         pa.field("abstract", _str),
+        pa.field("pub_date_start", _date),
+        pa.field("pub_date_end", _date),
+        pa.field("pub_date_precision", _str),
+        pa.field("doi_alternate", _str),
+        pa.field("doi_conflict", pa.bool_(), nullable=False),
+        pa.field("doi_problem", _str),
+        pa.field("book_title", _str),
+        pa.field("book_accession", _str),
     ]
 )
 
-AUTHORS = pa.schema(
+# One row per person or group of an article: the same columns serve the
+# authors, editors and investigators tables.
+PEOPLE = pa.schema(
     [
         pa.field("pmid", _i64, nullable=False),
         pa.field("position", _i32, nullable=False),
@@ -120,8 +131,15 @@ AUTHORS = pa.schema(
         pa.field("affiliations", pa.list_(_str), nullable=False),
         pa.field("valid", pa.bool_(), nullable=False),
         pa.field("equal_contrib", pa.bool_(), nullable=False),
+        # Aligned with `affiliations`: the identifiers of each, and their sources.
+        pa.field("affiliation_identifiers", pa.list_(pa.list_(_str)), nullable=False),
+        pa.field("affiliation_identifier_sources", pa.list_(pa.list_(_str)), nullable=False),
+        pa.field("orcid_source", _str),
     ]
 )
+AUTHORS = PEOPLE
+EDITORS = PEOPLE
+INVESTIGATORS = PEOPLE
 
 JOURNALS = pa.schema(
     [
@@ -149,6 +167,8 @@ TABLES: dict[str, pa.Schema] = {
     "citations": CITATIONS_FILE,
     "articles": ARTICLES,
     "authors": AUTHORS,
+    "editors": EDITORS,
+    "investigators": INVESTIGATORS,
     "journals": JOURNALS,
     "rejects": REJECTS,
 }

@@ -105,14 +105,39 @@ def articles_table(articles: Iterable[Article]) -> pa.Table:
             "author_list_complete": lambda a: a.author_list_complete,
             "authors": lambda a: [_author_struct(x) for x in a.authors],
             "abstract": lambda a: a.abstract,
+            "pub_date_start": lambda a: a.pub_date.start,
+            "pub_date_end": lambda a: a.pub_date.end,
+            "pub_date_precision": lambda a: a.pub_date.precision,
+            "doi_alternate": lambda a: a.doi_alternate,
+            "doi_conflict": lambda a: a.doi_conflict,
+            "doi_problem": lambda a: a.doi_problem,
+            "book_title": lambda a: a.book_title,
+            "book_accession": lambda a: a.book_accession,
         },
     )
 
 
 def authors_table(articles: Iterable[Article]) -> pa.Table:
-    rows = [(a.pmid, x) for a in sorted(articles, key=lambda a: a.pmid) for x in a.authors]
+    """One row per PMID and author position."""
+    return people_table(schemas.AUTHORS, articles, lambda a: a.authors)
+
+
+def editors_table(articles: Iterable[Article]) -> pa.Table:
+    """One row per PMID and editor position (``AuthorList[@Type="editors"]``)."""
+    return people_table(schemas.EDITORS, articles, lambda a: a.editors)
+
+
+def investigators_table(articles: Iterable[Article]) -> pa.Table:
+    """One row per PMID and investigator position (``InvestigatorList``)."""
+    return people_table(schemas.INVESTIGATORS, articles, lambda a: a.investigators)
+
+
+def people_table(
+    schema: pa.Schema, articles: Iterable[Article], people: Callable[[Article], Sequence[Author]]
+) -> pa.Table:
+    rows = [(a.pmid, x) for a in sorted(articles, key=lambda a: a.pmid) for x in people(a)]
     return _table(
-        schemas.AUTHORS,
+        schema,
         rows,
         {
             "pmid": lambda r: r[0],
@@ -126,6 +151,11 @@ def authors_table(articles: Iterable[Article]) -> pa.Table:
             "affiliations": lambda r: [f.text for f in r[1].affiliations],
             "valid": lambda r: r[1].valid,
             "equal_contrib": lambda r: r[1].equal_contrib,
+            "affiliation_identifiers": lambda r: [list(f.identifiers) for f in r[1].affiliations],
+            "affiliation_identifier_sources": lambda r: [
+                list(f.identifier_sources) for f in r[1].affiliations
+            ],
+            "orcid_source": lambda r: r[1].orcid_source,
         },
     )
 
@@ -145,6 +175,8 @@ def article_tables(articles: Sequence[Article], rejects: Sequence[Reject]) -> di
     return {
         "articles/part-0.parquet": articles_table(articles),
         "authors/part-0.parquet": authors_table(articles),
+        "editors/part-0.parquet": editors_table(articles),
+        "investigators/part-0.parquet": investigators_table(articles),
         "journals/part-0.parquet": journals_table(articles),
         "rejects/part-0.parquet": rejects_table(rejects),
     }

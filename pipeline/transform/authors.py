@@ -1,12 +1,18 @@
-"""AuthorList entries as ``Author`` records (editors are not authors)."""
+"""AuthorList and InvestigatorList entries as ``Author`` records.
+
+Authors, editors (``AuthorList[@Type="editors"]``) and investigators
+(``InvestigatorList/Investigator``) are read the same way and kept apart.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
 from pipeline.models import Affiliation, Author
-from pipeline.transform.orcid import normalize_orcid
-from pipeline.transform.text import child_text, flag, flatten, name_text, texts
+from pipeline.transform.orcid import normalize_orcid, orcid_in_text
+from pipeline.transform.text import child_text, collapse_ws, flag, flatten, name_text
 
 
 def author_list(parent: etree._Element | None) -> etree._Element | None:
@@ -19,12 +25,29 @@ def author_list(parent: etree._Element | None) -> etree._Element | None:
     return None
 
 
+def editor_lists(*parents: etree._Element | None) -> Iterator[etree._Element]:
+    """Every ``AuthorList[@Type="editors"]`` child of the given parents, in order."""
+    for parent in parents:
+        if parent is None:
+            continue
+        for candidate in parent.iterfind("AuthorList"):
+            if candidate.get("Type") == "editors":
+                yield candidate
+
+
 def affiliation_from_element(info: etree._Element) -> Affiliation | None:
-    """One ``AffiliationInfo``: its text and identifiers (e.g. RINGGOLD, ROR)."""
+    """One ``AffiliationInfo``: its text and identifiers (e.g. RINGGOLD, ROR) with sources."""
     text = child_text(info, "Affiliation")
     if text is None:
         return None
-    return Affiliation(text=text, identifiers=texts(info, "Identifier"))
+    values: list[str] = []
+    sources: list[str | None] = []
+    for ident in info.iterfind("Identifier"):
+        value = flatten(ident)
+        if value is not None:
+            values.append(value)
+            sources.append(collapse_ws(ident.get("Source")))
+    return Affiliation(text=text, identifiers=tuple(values), identifier_sources=tuple(sources))
 
 
 def orcid_of(author: etree._Element) -> str | None:
@@ -37,22 +60,46 @@ def orcid_of(author: etree._Element) -> str | None:
     return None
 
 
+def orcid_from_affiliations(
+    affiliations: Iterable[Affiliation], owner: str | None = None
+) -> str | None:
+    """The first ORCID written inside an affiliation's text, in order (see orcid_in_text)."""
+    for affiliation in affiliations:
+        orcid = orcid_in_text(affiliation.text, owner)
+        if orcid is not None:
+            return orcid
+    return None
+
+
 def author_from_element(el: etree._Element, position: int) -> Author:
-    """One ``Author``; a group (CollectiveName) has no person name fields."""
+    """One ``Author`` or ``Investigator``; a group (CollectiveName) has no person name fields.
+
+    The ORCID is the person's own ``Identifier[@Source="ORCID"]``; only when
+    none is readable, an iD written in an affiliation's text (``orcid_source``
+    tells which).
+    """
     collective = name_text(el.find("CollectiveName"))
     person = collective is None
-    affiliations = (affiliation_from_element(info) for info in el.iterfind("AffiliationInfo"))
+    last_name = name_text(el.find("LastName")) if person else None
+    found = (affiliation_from_element(info) for info in el.iterfind("AffiliationInfo"))
+    affiliations = tuple(a for a in found if a is not None)
+    orcid = orcid_of(el)
+    orcid_source = "identifier" if orcid is not None else None
+    if orcid is None:
+        orcid = orcid_from_affiliations(affiliations, last_name)
+        orcid_source = "affiliation" if orcid is not None else None
     return Author(
         position=position,
-        last_name=name_text(el.find("LastName")) if person else None,
+        last_name=last_name,
         fore_name=name_text(el.find("ForeName")) if person else None,
         initials=name_text(el.find("Initials")) if person else None,
         suffix=name_text(el.find("Suffix")) if person else None,
         collective_name=collective,
-        orcid=orcid_of(el),
-        affiliations=tuple(a for a in affiliations if a is not None),
+        orcid=orcid,
+        affiliations=affiliations,
         valid=flag(el, "ValidYN", default=True),
         equal_contrib=flag(el, "EqualContrib", default=False),
+        orcid_source=orcid_source,
     )
 
 
@@ -65,3 +112,20 @@ def authors_from_list(list_el: etree._Element | None) -> tuple[tuple[Author, ...
         for position, el in enumerate(list_el.iterfind("Author"), start=1)
     )
     return authors, flag(list_el, "CompleteYN", default=True)
+
+
+def editors_from_lists(lists: Iterable[etree._Element]) -> tuple[Author, ...]:
+    """Every editor of the given editors' lists, numbered from 1 across them."""
+    people = (el for list_el in lists for el in list_el.iterfind("Author"))
+    return tuple(author_from_element(el, position) for position, el in enumerate(people, start=1))
+
+
+def investigators_from(*parents: etree._Element | None) -> tuple[Author, ...]:
+    """``InvestigatorList/Investigator`` of the given parents, numbered from 1 across them."""
+    people = (
+        el
+        for parent in parents
+        if parent is not None
+        for el in parent.iterfind("InvestigatorList/Investigator")
+    )
+    return tuple(author_from_element(el, position) for position, el in enumerate(people, start=1))

@@ -9,10 +9,11 @@ cited papers' ids, so lookups here never descend below the list's own children.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from lxml import etree
 
-from pipeline.transform.doi import Doi, pick_doi
+from pipeline.transform.doi import DoiChoice, choose_doi
 from pipeline.transform.text import collapse_ws, flag, flatten
 
 
@@ -38,7 +39,11 @@ def normalize_pmcid(raw: str | None) -> str | None:
 def doi_candidates(
     article: etree._Element | None, id_list: etree._Element | None
 ) -> Iterator[tuple[str, str | None]]:
-    """``(source, raw)`` pairs in order of trust: valid ELocationIDs, then ArticleIds."""
+    """``(source, raw)`` pairs in order of trust: valid ELocationIDs, then ArticleIds.
+
+    ``article`` is the element holding the ELocationIDs (``Article``, or
+    ``Book`` for a book); ``id_list`` the record's own ``ArticleIdList``.
+    """
     if article is not None:
         for loc in article.iterfind("ELocationID"):
             # ValidYN="N" marks a DOI NCBI knows to be wrong; absent means valid.
@@ -48,8 +53,26 @@ def doi_candidates(
         yield "articleidlist", raw
 
 
-def record_doi(article: etree._Element | None, id_list: etree._Element | None) -> Doi | None:
-    return pick_doi(doi_candidates(article, id_list))
+def record_doi(article: etree._Element | None, id_list: etree._Element | None) -> DoiChoice:
+    """The record's DOI from its ELocationIDs and ArticleIdList, with conflicts and problems.
+
+    A DOI ELocationID marked ``ValidYN="N"`` is never a candidate; it is named
+    in the problems, before those of the candidates.
+    """
+    choice = choose_doi(doi_candidates(article, id_list))
+    flagged = tuple(marked_invalid_dois(article))
+    return replace(choice, problems=flagged + choice.problems) if flagged else choice
+
+
+def marked_invalid_dois(article: etree._Element | None) -> Iterator[str]:
+    """A problem text per non-blank DOI ELocationID that PubMed marks ``ValidYN="N"``."""
+    if article is None:
+        return
+    for loc in article.iterfind("ELocationID"):
+        if loc.get("EIdType") == "doi" and not flag(loc, "ValidYN", default=True):
+            raw = flatten(loc)
+            if raw is not None:
+                yield f"ELocationID doi {raw!r} is marked invalid (ValidYN=N)"
 
 
 def _article_ids(id_list: etree._Element | None, id_type: str) -> Iterator[str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dX])$")
+_ISSN = re.compile(r"^([0-9]{4})-?([0-9]{3}[0-9X])$")
 
 
 def issn_check_digit(first7: str) -> str:

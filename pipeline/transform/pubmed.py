@@ -4,7 +4,9 @@ Pure: bytes in, ``ParsedBatch`` out. Each ``PubmedArticle`` or
 ``PubmedBookArticle`` is read on its own by :func:`article_from_element`, so a
 streaming reader can feed elements one at a time. A record that cannot be
 identified becomes a ``Reject`` carrying the hash of its XML, so one bad
-record never costs the batch; elements the pipeline does not use are ignored.
+record never costs the batch; elements the pipeline does not use are ignored,
+and names the PubMed DTD does not declare are reported in the batch's warnings
+(see pipeline/transform/drift.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,15 @@ from lxml import etree
 
 from pipeline.errors import ResponseFormatError
 from pipeline.models import Article, ParsedBatch, Reject
-from pipeline.transform.authors import author_list, authors_from_list
+from pipeline.transform.authors import (
+    author_list,
+    authors_from_list,
+    editor_lists,
+    editors_from_lists,
+    investigators_from,
+)
 from pipeline.transform.dates import article_date_display, pub_date_from_element
+from pipeline.transform.drift import attribute_names, unknown_names
 from pipeline.transform.ids import article_id, normalize_pmcid, record_doi
 from pipeline.transform.journal import EMPTY_JOURNAL, journal_from_citation
 from pipeline.transform.text import abstract_text, child_text, flatten, texts
@@ -52,17 +61,28 @@ def parse_efetch(body: bytes) -> ParsedBatch:
     articles: list[Article] = []
     rejects: list[Reject] = []
     deleted: list[int] = []
-    warnings: list[str] = []
+    # A dict keeps each distinct warning once, in the order first seen.
+    warnings: dict[str, None] = dict.fromkeys(
+        f"unknown attribute {name} on <{root.tag}>" for name in attribute_names(root)
+    )
     for child in root:
+        if not isinstance(child.tag, str):  # comments and processing instructions
+            continue
         if child.tag in RECORD_TAGS:
+            warnings.update(dict.fromkeys(unknown_names(child)))
             try:
                 articles.append(article_from_element(child))
             except UnreadableRecordError as exc:
                 rejects.append(reject_from(child, exc))
         elif child.tag == "DeleteCitation":
+            warnings.update(dict.fromkeys(unknown_names(child)))
             pmids, bad = deleted_pmids(child)
             deleted.extend(pmids)
-            warnings.extend(f"DeleteCitation: ignored non-numeric PMID {b!r}" for b in bad)
+            warnings.update(
+                dict.fromkeys(f"DeleteCitation: ignored non-numeric PMID {b!r}" for b in bad)
+            )
+        else:
+            warnings.update(dict.fromkeys(unknown_names(child, context=root.tag)))
     return ParsedBatch(
         articles=tuple(articles),
         deleted=tuple(deleted),
@@ -87,6 +107,7 @@ def journal_article(el: etree._Element) -> Article:
     issue = article.find("Journal/JournalIssue") if article is not None else None
     id_list = el.find("PubmedData/ArticleIdList")
     doi = record_doi(article, id_list)
+    chosen = doi.doi
     authors, complete = authors_from_list(author_list(article))
     return Article(
         pmid=ident.pmid,
@@ -101,15 +122,20 @@ def journal_article(el: etree._Element) -> Article:
         pages=pages_of(article.find("Pagination") if article is not None else None),
         pub_date=pub_date_from_element(issue.find("PubDate") if issue is not None else None),
         epub_date=article_date_display(electronic_date(article)),
-        doi=doi.key if doi else None,
-        doi_display=doi.display if doi else None,
-        doi_source=doi.source if doi else None,
+        doi=chosen.key if chosen else None,
+        doi_display=chosen.display if chosen else None,
+        doi_source=chosen.source if chosen else None,
         pmcid=normalize_pmcid(article_id(id_list, "pmc")),
         publication_types=texts(article, "PublicationTypeList/PublicationType"),
         languages=texts(article, "Language"),
         authors=authors,
         author_list_complete=complete,
         abstract=abstract_text(article.find("Abstract") if article is not None else None),
+        doi_alternate=doi.alternate,
+        doi_conflict=doi.conflict,
+        doi_problem=doi.problem,
+        editors=editors_from_lists(editor_lists(article)),
+        investigators=investigators_from(citation),
     )
 
 
@@ -118,9 +144,12 @@ def book_article(el: etree._Element) -> Article:
     ident = read_pmid(el.find("BookDocument/PMID"))
     book = doc.find("Book") if doc is not None else None
     id_list = doc.find("ArticleIdList") if doc is not None else None
-    # Books have no ELocationID: their DOI, if any, is in the ArticleIdList.
-    doi = record_doi(None, id_list)
-    authors, complete = authors_from_list(author_list(doc))
+    # A book's ELocationIDs are children of Book (pubmed_250101).
+    doi = record_doi(book, id_list)
+    chosen = doi.doi
+    # A chapter's authors are the BookDocument's; a whole book's may be the Book's.
+    own_list = author_list(doc)
+    authors, complete = authors_from_list(own_list if own_list is not None else author_list(book))
     return Article(
         pmid=ident.pmid,
         pmid_version=ident.version,
@@ -134,9 +163,9 @@ def book_article(el: etree._Element) -> Article:
         pages=pages_of(doc.find("Pagination") if doc is not None else None),
         pub_date=pub_date_from_element(book.find("PubDate") if book is not None else None),
         epub_date=None,
-        doi=doi.key if doi else None,
-        doi_display=doi.display if doi else None,
-        doi_source=doi.source if doi else None,
+        doi=chosen.key if chosen else None,
+        doi_display=chosen.display if chosen else None,
+        doi_source=chosen.source if chosen else None,
         pmcid=normalize_pmcid(article_id(id_list, "pmc")),
         # The book DTD puts PublicationType directly under BookDocument.
         publication_types=texts(doc, "PublicationType")
@@ -145,6 +174,13 @@ def book_article(el: etree._Element) -> Article:
         authors=authors,
         author_list_complete=complete,
         abstract=abstract_text(doc.find("Abstract") if doc is not None else None),
+        doi_alternate=doi.alternate,
+        doi_conflict=doi.conflict,
+        doi_problem=doi.problem,
+        editors=editors_from_lists(editor_lists(book, doc)),
+        investigators=investigators_from(book, doc),
+        book_title=child_text(book, "BookTitle"),
+        book_accession=article_id(id_list, "bookaccession"),
     )
 
 

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from pipeline.models import Affiliation
-from pipeline.transform.authors import author_from_element, author_list, authors_from_list
+from pipeline.transform.authors import (
+    author_from_element,
+    author_list,
+    authors_from_list,
+    editor_lists,
+    editors_from_lists,
+    investigators_from,
+)
 from tests.transform.builders import element
 
 
@@ -102,7 +109,7 @@ def test_affiliations_keep_text_and_identifiers_in_order():
     </Author>"""
     author = author_from_element(element(xml), 1)
     assert author.affiliations == (
-        Affiliation("Dept A, Univ B.", ("2348", "https://ror.org/00hj8s172")),
+        Affiliation("Dept A, Univ B.", ("2348", "https://ror.org/00hj8s172"), ("RINGGOLD", "ROR")),
         Affiliation("Inst C."),
     )
 
@@ -152,3 +159,87 @@ def test_only_an_editors_list_means_no_authors():
     parent = element('<Book><AuthorList Type="editors"><Author/></AuthorList></Book>')
     assert author_list(parent) is None
     assert authors_from_list(None) == ((), True)
+
+
+@pytest.mark.parametrize(
+    ("author", "orcid", "source"),
+    [
+        pytest.param(
+            '<Identifier Source="ORCID">0000-0002-1825-0097</Identifier>'
+            "<AffiliationInfo><Affiliation>Univ. ORCID: 0000-0002-1694-233X</Affiliation>"
+            "</AffiliationInfo>",
+            "0000-0002-1825-0097",
+            "identifier",
+            id="the person's own identifier wins over affiliation text",
+        ),
+        pytest.param(
+            "<AffiliationInfo><Affiliation>Dept A, Univ B. ORCID: 0000-0002-1825-0097."
+            "</Affiliation></AffiliationInfo>",
+            "0000-0002-1825-0097",
+            "affiliation",
+            id="an ORCID labelled in the affiliation text is used when no identifier gives one",
+        ),
+        pytest.param(
+            '<Identifier Source="ORCID">0000-0002-1825-0098</Identifier>'
+            "<AffiliationInfo><Affiliation>Univ B, https://orcid.org/0000-0002-1694-233x"
+            "</Affiliation></AffiliationInfo>",
+            "0000-0002-1694-233X",
+            "affiliation",
+            id="a mistyped identifier falls back to an orcid.org URL in the affiliation",
+        ),
+        pytest.param(
+            "<AffiliationInfo><Affiliation>Univ B. ORCID: 0000-0002-1825-0098</Affiliation>"
+            "</AffiliationInfo>",
+            None,
+            None,
+            id="a wrong check digit in affiliation text gives no ORCID",
+        ),
+    ],
+)
+def test_author_orcid_from_identifier_then_affiliation_text(
+    author: str, orcid: str | None, source: str | None
+):
+    found = author_from_element(element(f"<Author><LastName>X</LastName>{author}</Author>"), 1)
+    assert (found.orcid, found.orcid_source) == (orcid, source)
+
+
+def test_editors_are_read_from_every_editors_list_in_order():
+    book = element(
+        """<BookDocument><Book>
+          <AuthorList Type="editors"><Author><LastName>Adam</LastName><Initials>MP</Initials>
+          </Author><Author><LastName>Feldman</LastName><Initials>J</Initials></Author></AuthorList>
+        </Book>
+        <AuthorList Type="authors"><Author><LastName>Pauli</LastName></Author></AuthorList>
+        <AuthorList Type="editors"><Author><CollectiveName>Board</CollectiveName></Author>
+        </AuthorList></BookDocument>"""
+    )
+    editors = editors_from_lists(editor_lists(book.find("Book"), book))
+    assert [(e.position, e.display) for e in editors] == [
+        (1, "Adam MP"),
+        (2, "Feldman J"),
+        (3, "Board"),
+    ]
+
+
+def test_investigators_keep_order_validity_ids_and_affiliations():
+    citation = element(
+        """<MedlineCitation><InvestigatorList>
+          <Investigator ValidYN="Y"><LastName>Roe</LastName><ForeName>Ann</ForeName>
+            <Initials>A</Initials>
+            <Identifier Source="ORCID">http://orcid.org/0000-0002-1825-0097</Identifier>
+            <AffiliationInfo><Affiliation>Site 1.</Affiliation>
+              <Identifier Source="ROR">https://ror.org/00hj8s172</Identifier></AffiliationInfo>
+          </Investigator>
+          <Investigator ValidYN="N"><LastName>Doe</LastName><Initials>J</Initials></Investigator>
+        </InvestigatorList></MedlineCitation>"""
+    )
+    roe, doe = investigators_from(citation)
+    assert (roe.position, roe.display, roe.orcid, roe.valid) == (
+        1,
+        "Roe A",
+        "0000-0002-1825-0097",
+        True,
+    )
+    assert roe.affiliations == (Affiliation("Site 1.", ("https://ror.org/00hj8s172",), ("ROR",)),)
+    assert (doe.position, doe.display, doe.valid) == (2, "Doe J", False)
+    assert investigators_from(None, element("<MedlineCitation/>")) == ()

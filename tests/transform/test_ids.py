@@ -65,5 +65,67 @@ def test_record_doi_prefers_valid_elocation_then_article_id_list(
     doi = record_doi(
         element(f"<Article>{elocations}</Article>"),
         element(f"<ArticleIdList>{ids}</ArticleIdList>"),
-    )
+    ).doi
     assert (None if doi is None else (doi.key, doi.display, doi.source)) == expected
+
+
+@pytest.mark.parametrize(
+    ("elocations", "ids", "alternate", "problem"),
+    [
+        pytest.param(
+            '<ELocationID EIdType="doi">10.1000/Same</ELocationID>',
+            '<ArticleId IdType="doi">https://doi.org/10.1000/SAME</ArticleId>',
+            None,
+            None,
+            id="the same DOI in both sources, written differently, is no conflict",
+        ),
+        pytest.param(
+            '<ELocationID EIdType="doi">10.1000/First</ELocationID>',
+            '<ArticleId IdType="doi">10.1000/Second</ArticleId>',
+            "10.1000/second",
+            None,
+            id="two valid DOIs that disagree keep the second as the alternate",
+        ),
+        pytest.param(
+            '<ELocationID EIdType="doi">abc</ELocationID>',
+            '<ArticleId IdType="doi">10.1000/Good</ArticleId>',
+            None,
+            "ELocationID doi 'abc' is not a DOI",
+            id="an invalid elocation is named and the list's DOI is kept",
+        ),
+        pytest.param(
+            '<ELocationID EIdType="doi">10.1000/Good</ELocationID>',
+            '<ArticleId IdType="doi">10.1000/has space</ArticleId>',
+            None,
+            "ArticleIdList doi '10.1000/has space' is not a DOI",
+            id="an invalid list DOI is named even when the elocation is good",
+        ),
+        pytest.param(
+            '<ELocationID EIdType="doi" ValidYN="N">10.9999/typo</ELocationID>',
+            '<ArticleId IdType="doi">junk</ArticleId>',
+            None,
+            "ELocationID doi '10.9999/typo' is marked invalid (ValidYN=N); "
+            "ArticleIdList doi 'junk' is not a DOI",
+            id="a ValidYN=N elocation and an invalid list DOI are both named",
+        ),
+        pytest.param(
+            '<ELocationID EIdType="doi"> </ELocationID>',
+            '<ArticleId IdType="doi"></ArticleId>',
+            None,
+            None,
+            id="blank candidates are no problem",
+        ),
+    ],
+)
+def test_record_doi_reports_conflicts_and_problems(
+    elocations: str, ids: str, alternate: str | None, problem: str | None
+):
+    choice = record_doi(
+        element(f"<Article>{elocations}</Article>"),
+        element(f"<ArticleIdList>{ids}</ArticleIdList>"),
+    )
+    assert (choice.alternate, choice.conflict, choice.problem) == (
+        alternate,
+        alternate is not None,
+        problem,
+    )

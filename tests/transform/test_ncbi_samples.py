@@ -7,6 +7,7 @@ The pinned values below were checked by reading the XML files by eye.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,9 @@ def test_pubmed7_identifiers_dates_and_journal():
     )
     assert article.pmcid == "PMC6022861"
     assert article.status == "PubMed-not-MEDLINE"
-    assert article.pub_date == PubDate(raw="2018 Apr", year=2018, display="2018 Apr")
+    assert article.pub_date == PubDate(
+        "2018 Apr", 2018, "2018 Apr", date(2018, 4, 1), date(2018, 4, 30), "month"
+    )
     assert article.epub_date == "2018 Jun 28"
     assert (article.volume, article.issue, article.pages) == ("5", "2", "026002")
     assert article.journal.issn_print == "2329-4302"
@@ -127,7 +130,9 @@ def test_pubmed7_identifiers_dates_and_journal():
 def test_pubmed1_season_and_article_id_list_doi():
     articles = sample_articles("biopython/pubmed1.xml")
     season = articles[12091962]
-    assert season.pub_date == PubDate(raw="1990 Spring", year=1990, display="1990 Spring")
+    assert season.pub_date == PubDate(
+        "1990 Spring", 1990, "1990 Spring", date(1990, 3, 1), date(1990, 5, 31), "season"
+    )
     assert season.doi is None
     assert season.pages == "113-25"
     older = articles[9997]
@@ -135,11 +140,14 @@ def test_pubmed1_season_and_article_id_list_doi():
     assert older.pub_date.display == "1976 Sep 28"
 
 
-def test_book_sample_keeps_book_title_and_no_editors():
+def test_book_sample_keeps_book_title_and_its_editors_apart_from_authors():
     book = sample_articles("eutils-json/efetch.pubmedbook.xml")[20301295]
     assert book.record_kind == "book"
     assert book.title == "GeneReviews\u2122"
+    assert book.book_title == "GeneReviews\u2122"
+    assert book.book_accession == "NBK1116"
     assert book.authors == ()
+    assert [e.display for e in book.editors][:3] == ["Pagon RA", "Bird TD", "Dolan CR"]
     assert book.pub_date.display == "1993"
     assert book.status is None
 

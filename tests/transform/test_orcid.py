@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.transform.orcid import normalize_orcid, orcid_check_digit
+from pipeline.transform.orcid import normalize_orcid, orcid_check_digit, orcid_in_text
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,7 @@ from pipeline.transform.orcid import normalize_orcid, orcid_check_digit
         ("0000-0002-1825-009", None),
         ("0000-0002-1825-00977", None),
         ("X000-0002-1825-0097", None),
+        ("\u0660\u0660\u0660\u0660-0002-1825-0097", None),
         ("https://example.org/0000-0002-1825-0097", None),
         ("", None),
         (None, None),
@@ -50,3 +51,65 @@ def test_normalize_orcid_accepts_any_id_with_its_own_check_digit(first15: str):
     canonical = "-".join(bare[i : i + 4] for i in range(0, 16, 4))
     assert normalize_orcid(bare) == canonical
     assert normalize_orcid(f"https://orcid.org/{canonical.lower()}") == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dept A, Univ B. ORCID: 0000-0002-1825-0097.", "0000-0002-1825-0097"),
+        ("Univ B; orcid.org/0000-0002-1694-233x", "0000-0002-1694-233X"),
+        ("Univ B (https://orcid.org/0000000218250097).", "0000-0002-1825-0097"),
+        ("Univ B. ORCID iD 0000 0002 1825 0097", "0000-0002-1825-0097"),
+        ("ORCID: 0000-0002-1825-0098 (typo); ORCID: 0000-0002-1694-233X", "0000-0002-1694-233X"),
+        ("A, ORCID 0000-0002-1825-0097; again ORCID: 0000000218250097", "0000-0002-1825-0097"),
+        ("ORCID: 0000-0002-1825-0097; ORCID: 0000-0002-1694-233X (whose?)", None),
+        ("Univ B, PO Box 0000-0002-1825-0097.", None),
+        ("ORCID: 0000-0002-1825-0098.", None),
+        ("ORCID: 10000-0002-1825-0097", None),
+        ("Dept A, Univ B.", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_orcid_in_text_finds_a_labelled_valid_id_inside_free_text(
+    text: str | None, expected: str | None
+):
+    assert orcid_in_text(text) == expected
+
+
+# An author note naming several people, as PubMed puts it in the first author's
+# affiliation (shape of PMID 31789841 in the samples; iDs here are valid examples).
+NOTE = (
+    "Y.S. Park is associate professor, Univ A; ORCID: https://orcid.org/0000-0002-1825-0097. "
+    "L. Konge is professor, Univ B; ORCID: https://orcid.org/0000-0002-1694-233X. "
+    "A.R. Artino Jr is professor, Univ C; ORCID: https://orcid.org/0000-0003-3525-2788."
+)
+
+
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [
+        ("Park", "0000-0002-1825-0097"),
+        ("konge", "0000-0002-1694-233X"),
+        ("Artino", "0000-0003-3525-2788"),
+        ("Par", None),
+        ("Smith", None),
+        (None, None),
+    ],
+)
+def test_orcid_in_a_note_naming_several_people_is_the_one_near_the_owners_name(
+    owner: str | None, expected: str | None
+):
+    assert orcid_in_text(NOTE, owner) == expected
+
+
+@given(st.text())
+def test_normalize_orcid_never_raises_and_is_idempotent(raw: str):
+    once = normalize_orcid(raw)
+    assert normalize_orcid(once) == once
+
+
+@given(st.text(), st.one_of(st.none(), st.text()))
+def test_orcid_in_text_never_raises_and_gives_a_canonical_id(text: str, owner: str | None):
+    found = orcid_in_text(text, owner)
+    assert found is None or normalize_orcid(found) == found

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 import pytest
 
@@ -55,7 +56,14 @@ def test_parse_efetch_reads_every_field_of_a_journal_article():
         volume="391",
         issue="14",
         pages="1292-1305",
-        pub_date=PubDate(raw="2024 Oct", year=2024, display="2024 Oct"),
+        pub_date=PubDate(
+            raw="2024 Oct",
+            year=2024,
+            display="2024 Oct",
+            start=date(2024, 10, 1),
+            end=date(2024, 10, 31),
+            precision="month",
+        ),
         epub_date="2024 Jul 4",
         doi="10.1056/nejmoa2313886",
         doi_display="10.1056/NEJMoa2313886",
@@ -73,6 +81,7 @@ def test_parse_efetch_reads_every_field_of_a_journal_article():
                 collective_name=None,
                 orcid="0000-0002-1825-0097",
                 affiliations=(Affiliation("Univ B."),),
+                orcid_source="identifier",
             ),
         ),
         author_list_complete=True,
@@ -97,12 +106,13 @@ def test_collective_name_invalid_and_equal_contrib_authors_are_all_kept():
     assert article.authors_display == "A A, Wrong W, COVID-19 Study Group"
 
 
-def test_editors_author_list_is_not_read_as_authors():
+def test_editors_author_list_is_not_read_as_authors_but_as_editors():
     authors = """<AuthorList Type="editors"><Author><LastName>Editor</LastName></Author>
       </AuthorList>"""
     article = only_article(article_set(article_xml(authors=authors)))
     assert article.authors == ()
     assert article.author_list_complete is True
+    assert [(e.position, e.last_name) for e in article.editors] == [(1, "Editor")]
 
 
 @pytest.mark.parametrize(
@@ -167,15 +177,24 @@ def test_ids_inside_reference_list_are_never_the_record_ids():
     [
         (
             "<PubDate><Year>1990</Year><Season>Spring</Season></PubDate>",
-            PubDate(raw="1990 Spring", year=1990, display="1990 Spring"),
+            PubDate(
+                "1990 Spring", 1990, "1990 Spring", date(1990, 3, 1), date(1990, 5, 31), "season"
+            ),
         ),
         (
             "<PubDate><MedlineDate>1998 Dec-1999 Jan</MedlineDate></PubDate>",
-            PubDate(raw="1998 Dec-1999 Jan", year=1998, display="1998 Dec-1999 Jan"),
+            PubDate(
+                "1998 Dec-1999 Jan",
+                1998,
+                "1998 Dec-1999 Jan",
+                date(1998, 12, 1),
+                date(1999, 1, 31),
+                "range",
+            ),
         ),
         (
             "<PubDate><Year>2024</Year><Month>9</Month><Day>03</Day></PubDate>",
-            PubDate(raw="2024 9 03", year=2024, display="2024 Sep 3"),
+            PubDate("2024 9 03", 2024, "2024 Sep 3", date(2024, 9, 3), date(2024, 9, 3), "day"),
         ),
     ],
 )
@@ -190,10 +209,74 @@ def test_pages_fall_back_to_start_and_end_page():
     assert only_article(article_set(record)).pages == "e12-e19"
 
 
-def test_unknown_elements_are_ignored():
+def test_unknown_elements_are_read_past_and_reported_once_per_batch():
     record = article_xml(article_extra="<FutureElement x='1'><Nested/>text</FutureElement>")
-    body = article_set("<SomethingNew/>", record, "<!-- comment -->")
-    assert only_article(body).pmid == 12345678
+    body = article_set("<SomethingNew/>", record, record, "<!-- comment -->")
+    batch = parse_efetch(body)
+    assert [a.pmid for a in batch.articles] == [12345678, 12345678]
+    assert batch.warnings == (
+        "unknown element <SomethingNew> in PubmedArticleSet",
+        "unknown element <FutureElement> in PubmedArticle",
+        "unknown element <Nested> in PubmedArticle",
+    )
+
+
+MATHML = '<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mi>x</mml:mi></mml:math>'
+
+
+@pytest.mark.parametrize(
+    ("record", "warnings"),
+    [
+        pytest.param(article_xml(), (), id="a record the DTD declares gives no warning"),
+        pytest.param(
+            article_xml(title=f"<ArticleTitle>Of {MATHML} and <sup>2</sup>.</ArticleTitle>"),
+            (),
+            id="MathML and inline markup the DTD includes give no warning",
+        ),
+        pytest.param(
+            article_xml(
+                authors='<AuthorList><Author ValidYN="Y" Rank="1"><LastName>X</LastName>'
+                "</Author><Author Rank='2'><LastName>Y</LastName></Author></AuthorList>"
+            ),
+            ("unknown attribute Rank on <Author> in PubmedArticle",),
+            id="an unknown attribute is reported once however often it occurs",
+        ),
+        pytest.param(
+            article_xml(
+                title='<ArticleTitle>A <mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML">'
+                "<mml:blink>x</mml:blink></mml:math></ArticleTitle>"
+            ),
+            ("unknown element <{http://www.w3.org/1998/Math/MathML}blink> in PubmedArticle",),
+            id="an element MathML does not declare is reported",
+        ),
+        pytest.param(
+            article_xml(article_extra='<Language xml:lang="en">eng</Language>'),
+            (
+                "unknown attribute {http://www.w3.org/XML/1998/namespace}lang on <Language>"
+                " in PubmedArticle",
+            ),
+            id="a namespaced attribute is reported by its full name",
+        ),
+        pytest.param(
+            "<DeleteCitation><PMID Version='1'>1</PMID><Reason>x</Reason></DeleteCitation>",
+            ("unknown element <Reason> in DeleteCitation",),
+            id="drift inside a DeleteCitation is reported too",
+        ),
+    ],
+)
+def test_schema_drift_is_reported_in_warnings_and_never_fatal(
+    record: str, warnings: tuple[str, ...]
+):
+    batch = parse_efetch(article_set(record))
+    assert batch.warnings == warnings
+    assert batch.rejects == ()
+
+
+def test_unreadable_record_with_drift_is_rejected_and_its_drift_reported():
+    bad = article_xml(pmid="", article_extra="<FutureElement/>")
+    batch = parse_efetch(article_set(bad))
+    assert [r.reason for r in batch.rejects] == ["no PMID"]
+    assert batch.warnings == ("unknown element <FutureElement> in PubmedArticle",)
 
 
 def test_empty_article_set_is_an_empty_batch():
@@ -293,9 +376,13 @@ BOOK = """
 def test_book_article_reads_book_document():
     article = only_article(article_set(BOOK))
     assert article.record_kind == "book"
+    assert (article.book_title, article.book_accession) == ("GeneReviews\u2122", "NBK1116")
+    assert [e.display for e in article.editors] == ["Adam MP"]
     assert (article.pmid, article.pmid_version, article.status) == (20301295, 1, None)
     assert article.title == "Achondroplasia"
-    assert article.pub_date == PubDate(raw="1993", year=1993, display="1993")
+    assert article.pub_date == PubDate(
+        "1993", 1993, "1993", date(1993, 1, 1), date(1993, 12, 31), "year"
+    )
     assert article.authors_display == "Pauli RM"
     assert (article.doi, article.doi_source) == ("10.1000/book.1", "articleidlist")
     assert article.publication_types == ("Review",)
