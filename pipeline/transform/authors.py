@@ -71,6 +71,9 @@ def orcid_from_affiliations(
     return None
 
 
+_NAME_PARTS = frozenset({"LastName", "ForeName", "Initials", "Suffix", "CollectiveName"})
+
+
 def author_from_element(el: etree._Element, position: int) -> Author:
     """One ``Author`` or ``Investigator``; a group (CollectiveName) has no person name fields.
 
@@ -78,22 +81,32 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     none is readable, an iD written in an affiliation's text (``orcid_source``
     tells which).
     """
-    collective = name_text(el.find("CollectiveName"))
+    # One pass over the children (the first of each name part counts, as find()
+    # would give): an author is read millions of times in a bulk run.
+    names: dict[str, etree._Element] = {}
+    infos: list[etree._Element] = []
+    for child in el:
+        tag = child.tag
+        if tag == "AffiliationInfo":
+            infos.append(child)
+        elif tag in _NAME_PARTS and tag not in names:
+            names[tag] = child
+    collective = name_text(names.get("CollectiveName"))
     person = collective is None
-    last_name = name_text(el.find("LastName")) if person else None
-    found = (affiliation_from_element(info) for info in el.iterfind("AffiliationInfo"))
+    last_name = name_text(names.get("LastName")) if person else None
+    found = (affiliation_from_element(info) for info in infos)
     affiliations = tuple(a for a in found if a is not None)
     orcid = orcid_of(el)
     orcid_source = "identifier" if orcid is not None else None
-    if orcid is None:
+    if orcid is None and affiliations:
         orcid = orcid_from_affiliations(affiliations, last_name)
         orcid_source = "affiliation" if orcid is not None else None
     return Author(
         position=position,
         last_name=last_name,
-        fore_name=name_text(el.find("ForeName")) if person else None,
-        initials=name_text(el.find("Initials")) if person else None,
-        suffix=name_text(el.find("Suffix")) if person else None,
+        fore_name=name_text(names.get("ForeName")) if person else None,
+        initials=name_text(names.get("Initials")) if person else None,
+        suffix=name_text(names.get("Suffix")) if person else None,
         collective_name=collective,
         orcid=orcid,
         affiliations=affiliations,

@@ -7,19 +7,18 @@ and only whitespace is normalised. Missing or blank text is ``None``.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from lxml import etree
-
-_WS = re.compile(r"\s+")
 
 
 def collapse_ws(text: str | None) -> str | None:
     """Whitespace runs (newlines, tabs, NBSP) become one space; blank is None."""
     if text is None:
         return None
-    out = _WS.sub(" ", text).strip()
+    # str.split() splits on exactly what the regex \s+ matches (str.isspace),
+    # and is several times faster on the millions of short names in a bulk run.
+    out = " ".join(text.split())
     return out or None
 
 
@@ -27,6 +26,8 @@ def flatten(el: etree._Element | None) -> str | None:
     """All descendant text in document order (itertext skips comments and PIs)."""
     if el is None:
         return None
+    if not len(el):  # no children (the common case): its own text is all there is
+        return collapse_ws(el.text)
     # lxml types itertext as str | bytes; a document parsed from bytes yields str.
     return collapse_ws("".join(t for t in el.itertext() if isinstance(t, str)))
 
@@ -45,7 +46,9 @@ def name_text(el: etree._Element | None) -> str | None:
     precomposed compares and groups as one value downstream.
     """
     text = flatten(el)
-    return None if text is None else unicodedata.normalize("NFC", text)
+    if text is None or text.isascii():  # ASCII is already NFC
+        return text
+    return unicodedata.normalize("NFC", text)
 
 
 def texts(parent: etree._Element | None, path: str) -> tuple[str, ...]:
@@ -73,5 +76,12 @@ def abstract_text(abstract: etree._Element | None) -> str | None:
 
 def flag(el: etree._Element, attr: str, *, default: bool) -> bool:
     """A ``Y``/``N`` attribute; absent or unrecognised values give ``default``."""
-    value = (el.get(attr) or "").strip().upper()
-    return {"Y": True, "N": False}.get(value, default)
+    value = el.get(attr)
+    if value is None:
+        return default
+    value = value.strip().upper()
+    if value == "Y":
+        return True
+    if value == "N":
+        return False
+    return default
