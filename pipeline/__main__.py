@@ -1,3 +1,5 @@
 from pipeline.cli import main
 
-main()
+# Guarded: process-pool workers (forkserver) import __main__ and must not run the CLI.
+if __name__ == "__main__":
+    main()

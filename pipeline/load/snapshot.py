@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,19 +59,33 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+# One set of Parquet options for every file a snapshot holds.
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "write_statistics": True,
+    # Microsecond timestamps: nanoseconds are not read by every engine.
+    "coerce_timestamps": "us",
+    "allow_truncated_timestamps": False,
+}
+
+
 def write_parquet(table: pa.Table, path: Path) -> FileEntry:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        write_statistics=True,
-        # Microsecond timestamps: nanoseconds are not read by every engine.
-        coerce_timestamps="us",
-        allow_truncated_timestamps=False,
-    )
+    pq.write_table(table, path, **PARQUET_OPTIONS)
     _fsync(path)
     return FileEntry(table.num_rows, path.stat().st_size, sha256_file(path))
+
+
+def write_parquet_stream(schema: pa.Schema, parts: Iterable[pa.Table], path: Path) -> FileEntry:
+    """Many tables into one file, one row group at a time: memory holds one part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
+        for part in parts:
+            writer.write_table(part.cast(schema) if part.schema != schema else part)
+            rows += part.num_rows
+    _fsync(path)
+    return FileEntry(rows, path.stat().st_size, sha256_file(path))
 
 
 def content_hash(manifest: Mapping[str, Any]) -> str:
@@ -97,6 +111,12 @@ class SnapshotWriter:
     def add(self, relpath: str, table: pa.Table) -> None:
         try:
             self.files[relpath] = write_parquet(table, self.staging / relpath)
+        except OSError as exc:
+            raise SnapshotError(f"cannot write {relpath}: {exc.strerror or exc}") from exc
+
+    def add_stream(self, relpath: str, schema: pa.Schema, parts: Iterable[pa.Table]) -> None:
+        try:
+            self.files[relpath] = write_parquet_stream(schema, parts, self.staging / relpath)
         except OSError as exc:
             raise SnapshotError(f"cannot write {relpath}: {exc.strerror or exc}") from exc
 

@@ -1,0 +1,179 @@
+"""One PubMed XML file (baseline or update, gzipped or not) to Parquet parts.
+
+This is the unit of parallel work: a function of its arguments that reads one
+file and writes one Parquet file per table into a work directory, streaming
+(lxml ``iterparse``, each record cleared once read, so memory stays flat
+whatever the file size) and building Arrow columns chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, cast
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from lxml import etree
+
+from pipeline.errors import ResponseFormatError
+from pipeline.load import schemas, tables
+from pipeline.models import Article, Reject
+from pipeline.transform.citations import citation_row
+from pipeline.transform.pubmed import (
+    RECORD_TAGS,
+    UnreadableRecordError,
+    article_from_element,
+    deleted_pmids,
+    reject_from,
+)
+
+DELETE = "DeleteCitation"
+CHUNK = 2000
+CITE_FIELDS = "citefields"
+
+# Staging only (never published): what a citation row needs from its article,
+# so the driver can build citations without holding Article objects.
+CITE_FIELDS_SCHEMA = pa.schema(
+    [
+        *[f for f in schemas.CITATIONS_FILE if f.name not in ("cui", "rank")],
+        pa.field("pmid_version", pa.int32(), nullable=False),
+        pa.field("sort_date", pa.date32()),
+        pa.field("publication_types", pa.list_(pa.string()), nullable=False),
+    ]
+)
+
+
+def cite_fields_table(articles: list[Article]) -> pa.Table:
+    rows = [citation_row("", "", 0, a) for a in articles]
+    columns: dict[str, list[object]] = {
+        f.name: [getattr(r, f.name) for r in rows]
+        for f in CITE_FIELDS_SCHEMA
+        if f.name not in ("pmid_version", "sort_date", "publication_types")
+    }
+    columns["pmid_version"] = [a.pmid_version for a in articles]
+    columns["sort_date"] = [a.pub_date.start for a in articles]
+    columns["publication_types"] = [list(a.publication_types) for a in articles]
+    return pa.Table.from_pydict(columns, schema=CITE_FIELDS_SCHEMA)
+
+
+@dataclass(frozen=True, slots=True)
+class FileParse:
+    """What one worker made of one file; small enough to send back to the driver."""
+
+    source: str
+    index: int
+    parts: dict[str, str]
+    rows: dict[str, int]
+    pmids: tuple[int, ...]
+    versions: tuple[int, ...]
+    deleted: tuple[int, ...]
+    rejects: int
+    warnings: tuple[str, ...] = field(default=())
+
+
+def open_xml(path: Path) -> IO[bytes]:
+    """A binary stream of the file's XML; ``.gz`` files are decompressed on the fly."""
+    if path.suffix == ".gz":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _records(stream: IO[bytes]) -> Iterator[etree._Element]:
+    # Same hardening as pipeline.xmlsafe: no DTD, no entities, no network.
+    context = etree.iterparse(
+        stream,
+        events=("end",),
+        tag=(*RECORD_TAGS, DELETE),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    try:
+        for _, element in context:
+            yield element
+            element.clear(keep_tail=False)
+            parent = element.getparent()
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise ResponseFormatError(f"not well-formed PubMed XML ({exc})") from exc
+
+
+class _PartWriter:
+    """Appends chunks of records to one Parquet file per table."""
+
+    def __init__(self, work_dir: Path, index: int, stack: ExitStack) -> None:
+        self.work_dir, self.index, self.stack = work_dir, index, stack
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.paths: dict[str, str] = {}
+        self.rows: dict[str, int] = {}
+
+    def write(self, articles: list[Article], rejects: list[Reject]) -> None:
+        parts = {p.split("/", 1)[0]: t for p, t in tables.article_tables(articles, rejects).items()}
+        parts[CITE_FIELDS] = cite_fields_table(articles)
+        for name, table in parts.items():
+            self._writer(name, table.schema).write_table(table)
+            self.rows[name] = self.rows.get(name, 0) + table.num_rows
+
+    def _writer(self, name: str, schema: pa.Schema) -> pq.ParquetWriter:
+        if name not in self.writers:
+            path = self.work_dir / name / f"{self.index:06d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(path, schema, compression="zstd")
+            self.stack.callback(writer.close)
+            self.writers[name], self.paths[name] = writer, str(path)
+        return self.writers[name]
+
+
+def parse_file(
+    path: str, index: int, work_dir: str, keep: frozenset[int] | None = None
+) -> FileParse:
+    """Parse one file into ``work_dir/<table>/<index>.parquet``.
+
+    ``keep``: only these PMIDs are written (None: all). Deletions are always
+    reported, whatever ``keep`` says: they may undo an earlier file's record.
+    """
+    articles: list[Article] = []
+    rejects: list[Reject] = []
+    pmids: list[int] = []
+    versions: list[int] = []
+    deleted: list[int] = []
+    rejected = 0
+    with ExitStack() as stack:
+        out = _PartWriter(Path(work_dir), index, stack)
+        stream = stack.enter_context(open_xml(Path(path)))
+        for element in _records(stream):
+            if element.tag == DELETE:
+                deleted.extend(deleted_pmids(element)[0])
+                continue
+            try:
+                article = article_from_element(element)
+            except UnreadableRecordError as exc:
+                rejects.append(reject_from(element, exc))
+                rejected += 1
+                continue
+            if keep is not None and article.pmid not in keep:
+                continue
+            articles.append(article)
+            pmids.append(article.pmid)
+            versions.append(article.pmid_version)
+            if len(articles) >= CHUNK:
+                out.write(articles, rejects)
+                articles, rejects = [], []
+        if articles or rejects or not out.writers:
+            out.write(articles, rejects)
+    return FileParse(
+        source=Path(path).name,
+        index=index,
+        parts=dict(out.paths),
+        rows=dict(out.rows),
+        pmids=tuple(pmids),
+        versions=tuple(versions),
+        deleted=tuple(deleted),
+        rejects=rejected,
+    )

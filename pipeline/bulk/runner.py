@@ -1,0 +1,313 @@
+"""The bulk build: MedGen and PubMed files in, the same tables as ``build`` out.
+
+    links (+ names, definitions) -> concepts and their linked PMIDs
+    PubMed XML files -> parse workers (process pool or Dask) -> Parquet parts
+    parts -> the record of each PMID that survives the updates (merge)
+    categories: by E-utilities searches (online) or publication types (offline)
+    -> staged snapshot -> publish
+
+Accounting is the same as ``build``: requested = loaded + rejected + missing,
+where requested is every PMID the citations ask for.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.bulk.executors import make_executor
+from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
+from pipeline.bulk.parse import CITE_FIELDS, FileParse, parse_file
+from pipeline.config import Settings
+from pipeline.errors import PartialRunError, UsageError
+from pipeline.load import schemas, tables
+from pipeline.load.lock import OutputLock
+from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
+from pipeline.models import Category, Concept, ConceptFailure, ConceptRef
+from pipeline.runner import MANIFEST_FORMAT, library_versions
+
+log = logging.getLogger(__name__)
+
+# Offline, the PubMed filters (search-engine features) are out of reach: these
+# categories come from publication types alone, and the manifest says so.
+OFFLINE_CATEGORIES = (
+    Category("linked", "All linked citations", "every PMID linked to the concept"),
+    Category(
+        "professional_guidelines",
+        "Professional guidelines",
+        "publication type Guideline or Practice Guideline",
+    ),
+    Category(
+        "systematic_reviews",
+        "Recent systematic reviews",
+        "publication type Systematic Review or Meta-Analysis",
+    ),
+)
+_OFFLINE_TYPES = {
+    "professional_guidelines": frozenset({"Guideline", "Practice Guideline"}),
+    "systematic_reviews": frozenset({"Systematic Review", "Meta-Analysis"}),
+}
+_FILE_NUMBER = re.compile(r"n(\d+)\.xml(\.gz)?$")
+# Tables written from the parse parts, in snapshot order.
+PART_TABLES = ("articles", "authors", "editors", "investigators", "journals", "rejects")
+
+
+@dataclass(frozen=True, slots=True)
+class MedgenInput:
+    """What the MedGen files gave for the requested concepts."""
+
+    concepts: tuple[tuple[ConceptRef, Concept], ...]
+    failures: tuple[ConceptFailure, ...]
+    links: dict[str, tuple[int, ...]]  # CUI -> linked PMIDs
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOptions:
+    pubmed: tuple[Path, ...]
+    executor: str = "process"
+    scheduler: str | None = None
+    workers: int | None = None
+    per_category: int | None = None
+    allow_partial: bool = False
+    wait_lock: bool = False
+
+
+@dataclass
+class _Parsed:
+    parses: list[FileParse]
+    winners: Winners
+    work_dir: Path
+    warnings: dict[str, None] = field(default_factory=dict)
+
+
+def order_pubmed_files(paths: Sequence[Path]) -> tuple[Path, ...]:
+    """Directories expanded to their ``*.xml.gz`` files; all ordered by file number,
+    which is NCBI's order (baseline 0001..N, then the update files after it)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.xml.gz")) + sorted(path.glob("*.xml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"no such PubMed file or directory: {path}")
+    if not files:
+        raise UsageError("no PubMed XML files given (--pubmed FILE_OR_DIR)")
+
+    def key(p: Path) -> tuple[int, str]:
+        match = _FILE_NUMBER.search(p.name)
+        return (int(match.group(1)) if match else 0, p.name)
+
+    return tuple(sorted(dict.fromkeys(files), key=key))
+
+
+def bulk_build(
+    settings: Settings, medgen: MedgenInput, options: BulkOptions, *, now: datetime | None = None
+) -> tuple[Path, dict[str, Any]]:
+    if not medgen.concepts:
+        reasons = "; ".join(f"{f.ref}: {f.reason}" for f in medgen.failures)
+        raise PartialRunError(f"no concept could be built ({reasons or 'none requested'})")
+    files = order_pubmed_files(options.pubmed)
+    with OutputLock(settings.out_dir, wait=options.wait_lock):
+        remove_stale_staging(settings.out_dir)
+        work = Path(tempfile.mkdtemp(prefix=".bulk-", dir=_mkdir(settings.out_dir)))
+        try:
+            parsed = _parse_all(files, medgen, options, work)
+            snapshot, manifest = _publish(settings, medgen, options, files, parsed, now)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if medgen.failures and not options.allow_partial:
+        failed = ", ".join(f.ref for f in medgen.failures)
+        raise PartialRunError(
+            f"published {snapshot}, but {len(medgen.failures)} concept(s) failed: {failed} "
+            "(see the manifest; --allow-partial makes this exit 0)"
+        )
+    return snapshot, manifest
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _parse_all(
+    files: Sequence[Path], medgen: MedgenInput, options: BulkOptions, work: Path
+) -> _Parsed:
+    keep = frozenset(p for pmids in medgen.links.values() for p in pmids)
+    executor = make_executor(options.executor, workers=options.workers, scheduler=options.scheduler)
+    n = len(files)
+    parses = executor.map(
+        parse_file, [str(f) for f in files], list(range(n)), [str(work)] * n, [keep] * n
+    )
+    log.info("parsed %d files: %d records kept", n, sum(len(p.pmids) for p in parses))
+    return _Parsed(list(parses), choose(parses), work)
+
+
+# ------------------------------------------------------------------ citations
+
+
+def _cite_fields(parsed: _Parsed) -> dict[int, dict[str, Any]]:
+    """The winning citation fields per PMID (only linked PMIDs were kept)."""
+    out: dict[int, dict[str, Any]] = {}
+    for parse in sorted(parsed.parses, key=lambda p: p.index):
+        path = parse.parts.get(CITE_FIELDS)
+        if path is None:
+            continue
+        part = surviving_rows(CITE_FIELDS, pq.read_table(path), parse.index, parsed.winners)
+        for row in part.to_pylist():
+            out[row["pmid"]] = row
+    return out
+
+
+def _rank_key(row: dict[str, Any]) -> tuple[date, int]:
+    # Newest first, as esearch's sort=pub_date; undated records last; PMID breaks ties.
+    return (row["sort_date"] or date.min, row["pmid"])
+
+
+def offline_hits(
+    medgen: MedgenInput, fields: dict[int, dict[str, Any]], limit: int | None
+) -> dict[tuple[str, str], tuple[int, ...]]:
+    hits: dict[tuple[str, str], tuple[int, ...]] = {}
+    for _, concept in medgen.concepts:
+        rows = [fields[p] for p in dict.fromkeys(medgen.links.get(concept.cui, ())) if p in fields]
+        rows.sort(key=_rank_key, reverse=True)
+        for category in OFFLINE_CATEGORIES:
+            wanted = _OFFLINE_TYPES.get(category.name)
+            chosen = [
+                r["pmid"]
+                for r in rows
+                if wanted is None or wanted.intersection(r["publication_types"])
+            ]
+            hits[(concept.cui, category.name)] = tuple(chosen[:limit] if limit else chosen)
+    return hits
+
+
+def _citation_table(
+    category: str, hits: dict[tuple[str, str], tuple[int, ...]], fields: dict[int, dict[str, Any]]
+) -> pa.Table:
+    rows = []
+    for (cui, name), pmids in sorted(hits.items()):
+        if name != category:
+            continue
+        for rank, pmid in enumerate(pmids, start=1):
+            row = {k: v for k, v in fields[pmid].items() if k in schemas.CITATIONS_FILE.names}
+            rows.append({**row, "cui": cui, "rank": rank})
+    return pa.Table.from_pylist(rows, schema=schemas.CITATIONS_FILE)
+
+
+# ------------------------------------------------------------------ publishing
+
+
+def _part_stream(name: str, parsed: _Parsed) -> Iterator[pa.Table]:
+    for parse in sorted(parsed.parses, key=lambda p: p.index):
+        path = parse.parts.get(name)
+        if path is not None:
+            yield surviving_rows(name, pq.read_table(path), parse.index, parsed.winners)
+
+
+def _publish(
+    settings: Settings,
+    medgen: MedgenInput,
+    options: BulkOptions,
+    files: Sequence[Path],
+    parsed: _Parsed,
+    now: datetime | None,
+) -> tuple[Path, dict[str, Any]]:
+    fields = _cite_fields(parsed)
+    hits = offline_hits(medgen, fields, options.per_category)
+    requested = sorted({p for pmids in medgen.links.values() for p in pmids})
+    writer = SnapshotWriter(settings.out_dir)
+    try:
+        concepts = [c for _, c in medgen.concepts]
+        writer.add("concepts/part-0.parquet", tables.concepts_table(concepts, None))
+        for category in OFFLINE_CATEGORIES:
+            writer.add(
+                f"citations/category={category.name}/part-0.parquet",
+                _citation_table(category.name, hits, fields),
+            )
+        for name in PART_TABLES:
+            schema = schemas.TABLES[name]
+            parts = _part_stream(name, parsed)
+            if name == "journals":
+                parts = unique_journals(parts)
+            writer.add_stream(f"{name}/part-0.parquet", schema, parts)
+        manifest = _manifest(medgen, options, files, parsed, hits, requested, fields)
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.publish(manifest, now)
+
+
+def _manifest(
+    medgen: MedgenInput,
+    options: BulkOptions,
+    files: Sequence[Path],
+    parsed: _Parsed,
+    hits: dict[tuple[str, str], tuple[int, ...]],
+    requested: Sequence[int],
+    fields: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    loaded = set(requested) & set(fields)
+    rejected = sum(p.rejects for p in parsed.parses)
+    missing = sorted(set(requested) - loaded)
+    return {
+        "format": MANIFEST_FORMAT,
+        "source": "bulk",
+        "concepts": {
+            "requested": [ref.value for ref, _ in medgen.concepts]
+            + [f.ref for f in medgen.failures],
+            "found": [
+                {"ref": ref.value, "uid": c.uid, "cui": c.cui, "name": c.name}
+                for ref, c in medgen.concepts
+            ],
+            "failed": [{"ref": f.ref, "reason": f.reason} for f in medgen.failures],
+        },
+        "categories": {
+            "mode": "offline: linked PMIDs and publication types only",
+            "config": [
+                {
+                    "name": c.name,
+                    "heading": c.heading,
+                    "group": c.group,
+                    "subheading": c.subheading,
+                    "term": c.term,
+                }
+                for c in OFFLINE_CATEGORIES
+            ],
+            "per_concept": {
+                f"{cui}/{cat}": {"rows": len(pmids)} for (cui, cat), pmids in sorted(hits.items())
+            },
+        },
+        "per_category_limit": options.per_category,
+        "pmids": {
+            "requested": len(requested),
+            "loaded": len(loaded),
+            "rejected": 0,
+            "missing": len(missing),
+            "missing_pmids": missing,
+            "deleted_pmids": sorted(set(requested) & parsed.winners.deleted),
+            "unattributed_rejects": rejected,
+        },
+        "bulk": {
+            "files": [
+                {
+                    "name": p.source,
+                    "index": p.index,
+                    "records": len(p.pmids),
+                    "deletions": len(p.deleted),
+                }
+                for p in parsed.parses
+            ],
+        },
+        "versions": library_versions(),
+    }
