@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= output
 
-.PHONY: demo test lint typecheck pytest install install-dev clean
+BENCH_VENV := .venv-bench
+
+.PHONY: demo test lint typecheck pytest install install-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +40,15 @@ pytest: install-dev
 
 test: lint typecheck pytest
 
+# The benchmark's own environment: pubmed_parser is a peer we measure, never a dependency.
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . pubmed_parser
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python bench/parse.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) bench/.corpus build *.egg-info .mypy_cache .pytest_cache .ruff_cache

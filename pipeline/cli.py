@@ -19,12 +19,16 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
+from pipeline.bulk.medgen import read_medgen
+from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
 from pipeline.errors import MedgenEtlError, UsageError
+from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
 from pipeline.listing import render_citations, render_header
 from pipeline.load.reader import snapshot_view
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.logs import configure as configure_logging
+from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref, parse_concepts_file, unique
 from pipeline.runner import BuildOptions, build, describe_plan, plan
 
@@ -178,15 +182,7 @@ def build_command(
     dry_run: bool,
 ) -> None:
     """Fetch, normalize and publish a snapshot; print its path."""
-    refs = [parse_concept_ref(c) for c in concepts]
-    if concepts_file is not None:
-        try:
-            text = concepts_file.read_text("utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read {concepts_file}: {exc.strerror}") from exc
-        refs += parse_concepts_file(text, str(concepts_file))
-    if not refs:
-        raise UsageError("give at least one --concept or a --concepts-file")
+    refs = _refs(concepts, concepts_file)
     settings = _settings(config, categories, out_dir=out, timeout=timeout)
     options = BuildOptions(
         concepts=unique(refs),
@@ -249,3 +245,138 @@ def verify_command(snapshot_dir: Path | None, out: Path) -> None:
     click.echo(
         f"ok {snapshot}: {len(files)} files, {rows} rows, content {manifest['content_hash'][:12]}"
     )
+
+
+def _refs(concepts: tuple[str, ...], concepts_file: Path | None) -> list[ConceptRef]:
+    refs = [parse_concept_ref(c) for c in concepts]
+    if concepts_file is not None:
+        try:
+            text = concepts_file.read_text("utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {concepts_file}: {exc.strerror}") from exc
+        refs += parse_concepts_file(text, str(concepts_file))
+    if not refs:
+        raise UsageError("give at least one --concept or a --concepts-file")
+    return refs
+
+
+_EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
+
+
+@main.command(name="bulk")
+@click.option("--concept", "concepts", multiple=True, metavar="REF", help="CUI or MedGen UID.")
+@click.option("--concepts-file", type=_EXISTING, help="One reference per line; # comments.")
+@click.option("--links", type=_EXISTING, required=True, help="medgen_pubmed_lnk.txt.gz")
+@click.option("--names", type=_EXISTING, help="NAMES.RRF.gz")
+@click.option("--definitions", type=_EXISTING, help="MGDEF.RRF.gz")
+@click.option(
+    "--pubmed",
+    "pubmed",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="PubMed baseline/update files or folders of them (applied in file-number order).",
+)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--executor",
+    type=click.Choice(["process", "dask", "serial"]),
+    default="process",
+    show_default=True,
+)
+@click.option("--scheduler", help="Dask scheduler address (with --executor dask).")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes [default: CPU count].")
+@click.option("--per-category", type=click.IntRange(min=1))
+@click.option("--allow-partial", is_flag=True)
+@click.option("--wait-lock", is_flag=True)
+@handled
+def bulk_command(
+    concepts: tuple[str, ...],
+    concepts_file: Path | None,
+    links: Path,
+    names: Path | None,
+    definitions: Path | None,
+    pubmed: tuple[Path, ...],
+    out: Path | None,
+    config: Path | None,
+    executor: str,
+    scheduler: str | None,
+    workers: int | None,
+    per_category: int | None,
+    allow_partial: bool,
+    wait_lock: bool,
+) -> None:
+    """Build a snapshot from MedGen and PubMed bulk files; print its path.
+
+    Categories come from the links and publication types only (the PubMed
+    filters are search-engine features): linked, professional guidelines,
+    systematic reviews and meta-analyses; the manifest says so.
+    """
+    refs = unique(_refs(concepts, concepts_file))
+    settings = _settings(config, None, out_dir=out)
+    medgen = read_medgen(refs, links, names, definitions)
+    options = BulkOptions(
+        pubmed=pubmed,
+        executor=executor,
+        scheduler=scheduler,
+        workers=workers,
+        per_category=per_category,
+        allow_partial=allow_partial,
+        wait_lock=wait_lock,
+    )
+    snapshot, _ = bulk_build(settings, medgen, options)
+    click.echo(str(snapshot))
+
+
+MEDGEN_FILES = (
+    "pub/medgen/medgen_pubmed_lnk.txt.gz",
+    "pub/medgen/NAMES.RRF.gz",
+    "pub/medgen/MGDEF.RRF.gz",
+)
+PUBMED_FILE = r"pubmed\d+n\d{4}\.xml\.gz"
+
+
+@main.command(name="download")
+@click.argument("paths", nargs=-1)
+@click.option("--baseline", is_flag=True, help="Every PubMed baseline file.")
+@click.option("--updates", is_flag=True, help="Every PubMed update file.")
+@click.option("--medgen", is_flag=True, help="MedGen's links, names and definitions files.")
+@click.option(
+    "--dest",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("downloads"),
+    show_default=True,
+)
+@click.option("--base-url", envvar="NCBI_FTP_URL", default=DEFAULT_BASE_URL, show_default=True)
+@click.option("--idle-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+@click.option("--allow-missing-md5", is_flag=True, help="Accept files published without a .md5.")
+@click.pass_context
+@handled
+def download_command(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    baseline: bool,
+    updates: bool,
+    medgen: bool,
+    dest: Path,
+    base_url: str,
+    idle_timeout: float,
+    allow_missing_md5: bool,
+) -> None:
+    """Fetch NCBI's bulk files with their .md5 checks, resuming partial downloads.
+
+    PATHS are remote paths under the base URL (e.g. pub/medgen/NAMES.RRF.gz).
+    Prints each local path; a file already present and verified is skipped.
+    """
+    downloader = Downloader(base_url, idle_timeout=idle_timeout, require_md5=not allow_missing_md5)
+    remote = list(paths) + (list(MEDGEN_FILES) if medgen else [])
+    if baseline:
+        remote += downloader.list_directory("pubmed/baseline", PUBMED_FILE)
+    if updates:
+        remote += downloader.list_directory("pubmed/updatefiles", PUBMED_FILE)
+    if not remote:
+        raise UsageError("name files to fetch, or use --baseline, --updates or --medgen")
+    for result in downloader.fetch_all(remote, dest):
+        log.info("%s %s", result.outcome, result.path)
+        click.echo(str(result.path))

@@ -1,0 +1,68 @@
+"""The requested concepts, read from MedGen's bulk files (links, names, definitions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.bulk.runner import MedgenInput
+from pipeline.errors import UsageError
+from pipeline.extract.bulk_files import read_concept_texts, read_links
+from pipeline.models import Concept, ConceptDefinition, ConceptFailure, ConceptName, ConceptRef
+from pipeline.transform.medgen_files import ConceptLinks, ConceptText
+
+_NOT_FOUND = "not in the links file, NAMES.RRF or MGDEF.RRF: not a MedGen concept"
+
+
+def read_medgen(
+    refs: Sequence[ConceptRef], links: Path, names: Path | None, definitions: Path | None
+) -> MedgenInput:
+    """Concepts by CUI or UID; one with names but no links is a valid, empty concept."""
+    named = [r for r in refs if r.kind == "name"]
+    if named:
+        raise UsageError(
+            f"bulk takes CUIs or MedGen UIDs, not names ({named[0].value!r}); "
+            "look the concept up with `medgen-etl build --dry-run` first"
+        )
+    cuis = {r.value for r in refs if r.kind == "cui"}
+    uids = {int(r.value) for r in refs if r.kind == "uid"}
+    scan = read_links(links, cuis=cuis, uids=uids)
+    by_cui = {c.cui: c for c in scan.concepts}
+    by_uid = {c.uid: c for c in scan.concepts}
+    text_cuis = cuis | set(by_cui)
+    texts: dict[str, ConceptText] = {}
+    if names is not None and definitions is not None and text_cuis:
+        texts = {t.cui: t for t in read_concept_texts(names, definitions, text_cuis).concepts}
+    concepts: list[tuple[ConceptRef, Concept]] = []
+    failures: list[ConceptFailure] = []
+    for ref in refs:
+        found = by_uid.get(int(ref.value)) if ref.kind == "uid" else by_cui.get(ref.value)
+        text = texts.get(found.cui if found else ref.value)
+        if found is None and text is None:
+            failures.append(ConceptFailure(ref.value, _NOT_FOUND))
+            continue
+        concepts.append((ref, _concept(ref, found, text)))
+    links_by_cui = {c.cui: tuple(c.pmids) for c in scan.concepts}
+    return MedgenInput(tuple(concepts), tuple(failures), links_by_cui)
+
+
+def _concept(ref: ConceptRef, links: ConceptLinks | None, text: ConceptText | None) -> Concept:
+    preferred = text.preferred if text else None
+    name = (preferred.name if preferred else None) or (links.name if links else None) or ref.value
+    definition = next((d for d in text.definitions if not d.suppressed), None) if text else None
+    return Concept(
+        uid=links.uid if links else 0,
+        cui=links.cui if links else ref.value,
+        name=name,
+        definition=definition.text if definition else None,
+        definition_source=definition.source if definition else None,
+        semantic_type=None,
+        semantic_id=None,
+        names=tuple(
+            ConceptName(n.name, n.source, preferred=n is preferred)
+            for n in (text.names if text else ())
+        ),
+        definitions=tuple(
+            ConceptDefinition(d.text, d.source) for d in (text.definitions if text else ())
+        ),
+    )

@@ -1,0 +1,117 @@
+"""download, then bulk, then show: the bulk path as a user runs it, over loopback."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from tests.bulk.test_bulk import CUI, DELETED, _pubmed_xml, write_baseline_and_update
+from tests.extract.test_download import fake  # noqa: F401  (the loopback FTP fixture)
+
+
+def medgen_files(folder: Path) -> dict[str, bytes]:
+    """Made here: the demo concept's links (its 19 PMIDs), name and NCI definition."""
+    pmids = re.findall(r'<PMID Version="1">(\d+)</PMID>', _pubmed_xml())
+    links = "#UID|CUI|NAME|PMID|\n" + "".join(
+        f"1662593|{CUI}|Refractory Acute Leukemia|{p}|\n" for p in pmids
+    )
+    names = f"#CUI|name|source|SUPPRESS|\n{CUI}|Refractory Acute Leukemia|NCI|N|\n"
+    definition = "Acute leukemia that does not respond to treatment."
+    definitions = f"#CUI|DEF|source|SUPPRESS|\n{CUI}|{definition}|NCI|N|\n"
+    return {
+        "medgen_pubmed_lnk.txt.gz": gzip.compress(links.encode()),
+        "NAMES.RRF.gz": gzip.compress(names.encode()),
+        "MGDEF.RRF.gz": gzip.compress(definitions.encode()),
+    }
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_download_then_bulk_then_show(fake, tmp_path):  # noqa: F811
+    for name, data in medgen_files(tmp_path).items():
+        fake.add(f"pub/medgen/{name}", data)
+    for path in write_baseline_and_update(tmp_path / "made"):
+        fake.add(f"pubmed/baseline/{path.name}", path.read_bytes())
+    downloads = tmp_path / "downloads"
+    fetched = invoke(
+        "download", "--medgen", "--baseline", "--base-url", fake.base_url, "--dest", str(downloads)
+    )
+    assert fetched.exit_code == 0, fetched.output
+    assert len(fetched.output.split()) == 5
+
+    out = tmp_path / "out"
+    built = invoke(
+        "bulk",
+        "--concept",
+        CUI,
+        "--out",
+        str(out),
+        "--executor",
+        "serial",
+        "--links",
+        str(downloads / "medgen_pubmed_lnk.txt.gz"),
+        "--names",
+        str(downloads / "NAMES.RRF.gz"),
+        "--definitions",
+        str(downloads / "MGDEF.RRF.gz"),
+        "--pubmed",
+        str(downloads),
+    )
+    assert built.exit_code == 0, built.output
+    shown = invoke("show", CUI, "--out", str(out), "--limit", "2")
+    assert shown.exit_code == 0
+    assert "Acute leukemia that does not respond to treatment.\u00a0[from NCI]" in shown.output
+    assert "All linked citations\n\nIssa GC" in shown.output
+    assert f"PMID: {DELETED}" not in shown.output
+    assert invoke("verify", "--out", str(out)).exit_code == 0
+
+
+def test_bulk_refuses_concept_names_with_a_usage_error(tmp_path):
+    files = medgen_files(tmp_path)
+    links = tmp_path / "links.gz"
+    links.write_bytes(files["medgen_pubmed_lnk.txt.gz"])
+    result = invoke(
+        "bulk",
+        "--concept",
+        "Refractory Acute Leukemia",
+        "--links",
+        str(links),
+        "--pubmed",
+        str(links),
+    )
+    assert result.exit_code == 2
+    assert "CUIs or MedGen UIDs" in result.output
+
+
+def test_an_unknown_cui_is_a_failed_concept_and_the_run_is_partial(tmp_path):
+    files = medgen_files(tmp_path)
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    write_baseline_and_update(tmp_path / "pubmed")
+    result = invoke(
+        "bulk",
+        "--concept",
+        CUI,
+        "--concept",
+        "C9999999",
+        "--out",
+        str(tmp_path / "out"),
+        "--executor",
+        "serial",
+        "--links",
+        str(tmp_path / "medgen_pubmed_lnk.txt.gz"),
+        "--names",
+        str(tmp_path / "NAMES.RRF.gz"),
+        "--definitions",
+        str(tmp_path / "MGDEF.RRF.gz"),
+        "--pubmed",
+        str(tmp_path / "pubmed"),
+    )
+    assert result.exit_code == 65
+    assert "C9999999" in result.output
