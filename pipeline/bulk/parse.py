@@ -8,6 +8,7 @@ whatever the file size) and building Arrow columns chunk by chunk.
 
 from __future__ import annotations
 
+import gc
 import gzip
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -138,6 +139,19 @@ def parse_file(
     ``keep``: only these PMIDs are written (None: all). Deletions are always
     reported, whatever ``keep`` says: they may undo an earlier file's record.
     """
+    # Records are acyclic (frozen dataclasses, strings, tuples): reference
+    # counting frees them, and the cyclic collector would only spend time
+    # walking tens of thousands of live objects per chunk.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_file(Path(path), index, Path(work_dir), keep)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse_file(path: Path, index: int, work_dir: Path, keep: frozenset[int] | None) -> FileParse:
     articles: list[Article] = []
     rejects: list[Reject] = []
     pmids: list[int] = []
@@ -145,8 +159,8 @@ def parse_file(
     deleted: list[int] = []
     rejected = 0
     with ExitStack() as stack:
-        out = _PartWriter(Path(work_dir), index, stack)
-        stream = stack.enter_context(open_xml(Path(path)))
+        out = _PartWriter(work_dir, index, stack)
+        stream = stack.enter_context(open_xml(path))
         for element in _records(stream):
             if element.tag == DELETE:
                 deleted.extend(deleted_pmids(element)[0])
@@ -168,7 +182,7 @@ def parse_file(
         if articles or rejects or not out.writers:
             out.write(articles, rejects)
     return FileParse(
-        source=Path(path).name,
+        source=path.name,
         index=index,
         parts=dict(out.paths),
         rows=dict(out.rows),

@@ -9,6 +9,7 @@ letting Arrow convert lists of dicts costs as much as parsing the XML.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -20,13 +21,23 @@ from pipeline.transform.citations import CitationRow
 R = TypeVar("R")
 
 
-def _table(
-    schema: pa.Schema, rows: Sequence[R], getters: dict[str, Callable[[R], Any]]
-) -> pa.Table:
+Getter = Callable[[Any], Any] | str | list[Any]
+
+
+def _table(schema: pa.Schema, rows: Sequence[R], getters: dict[str, Getter]) -> pa.Table:
+    """Columns by getter: a function, an attribute path ("journal.nlm_id") read with
+    operator.attrgetter (it runs in C over millions of rows), or the column's values."""
     missing = set(schema.names) ^ set(getters)
     if missing:
         raise ValueError(f"getters and schema disagree on {sorted(missing)}")
-    arrays = [_array([getters[f.name](r) for r in rows], f.type) for f in schema]
+    arrays = []
+    for f in schema:
+        getter = getters[f.name]
+        if isinstance(getter, list):
+            values = getter
+        else:
+            values = list(map(attrgetter(getter) if isinstance(getter, str) else getter, rows))
+        arrays.append(_array(values, f.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -41,13 +52,10 @@ def _array(values: list[Any], type_: pa.DataType) -> pa.Array:
         child = _array(flat, type_.value_type)
         return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), child, type=type_)
     if pa.types.is_struct(type_):
-        children = [_array([_field(v, f.name) for v in values], f.type) for f in type_]
+        reader = itemgetter if values and isinstance(values[0], dict) else attrgetter
+        children = [_array(list(map(reader(f.name), values)), f.type) for f in type_]
         return pa.StructArray.from_arrays(children, fields=list(type_))
     return pa.array(values, type=type_)
-
-
-def _field(value: Any, name: str) -> Any:
-    return value[name] if isinstance(value, dict) else getattr(value, name)
 
 
 def concepts_table(concepts: Iterable[Concept], db_build: str | None) -> pa.Table:
@@ -56,13 +64,13 @@ def concepts_table(concepts: Iterable[Concept], db_build: str | None) -> pa.Tabl
         schemas.CONCEPTS,
         rows,
         {
-            "cui": lambda c: c.cui,
-            "uid": lambda c: c.uid,
-            "name": lambda c: c.name,
-            "definition": lambda c: c.definition,
-            "definition_source": lambda c: c.definition_source,
-            "semantic_type": lambda c: c.semantic_type,
-            "semantic_id": lambda c: c.semantic_id,
+            "cui": "cui",
+            "uid": "uid",
+            "name": "name",
+            "definition": "definition",
+            "definition_source": "definition_source",
+            "semantic_type": "semantic_type",
+            "semantic_id": "semantic_id",
             "synonyms": lambda c: list(c.synonyms),
             "names": lambda c: [
                 {"name": n.name, "source": n.source, "preferred": n.preferred} for n in c.names
@@ -89,40 +97,40 @@ def articles_table(articles: Iterable[Article]) -> pa.Table:
         schemas.ARTICLES,
         rows,
         {
-            "pmid": lambda a: a.pmid,
-            "pmid_version": lambda a: a.pmid_version,
-            "status": lambda a: a.status,
-            "record_kind": lambda a: a.record_kind,
-            "title": lambda a: a.title,
-            "vernacular_title": lambda a: a.vernacular_title,
-            "journal": lambda a: a.journal.medline_ta,
-            "journal_nlm_id": lambda a: a.journal.nlm_id,
-            "journal_iso_abbreviation": lambda a: a.journal.iso_abbreviation,
-            "volume": lambda a: a.volume,
-            "issue": lambda a: a.issue,
-            "pages": lambda a: a.pages,
-            "pub_date_raw": lambda a: a.pub_date.raw,
-            "pub_year": lambda a: a.pub_date.year,
-            "pub_date_display": lambda a: a.pub_date.display,
-            "epub_date": lambda a: a.epub_date,
-            "doi": lambda a: a.doi,
-            "doi_display": lambda a: a.doi_display,
-            "doi_source": lambda a: a.doi_source,
-            "pmcid": lambda a: a.pmcid,
+            "pmid": "pmid",
+            "pmid_version": "pmid_version",
+            "status": "status",
+            "record_kind": "record_kind",
+            "title": "title",
+            "vernacular_title": "vernacular_title",
+            "journal": "journal.medline_ta",
+            "journal_nlm_id": "journal.nlm_id",
+            "journal_iso_abbreviation": "journal.iso_abbreviation",
+            "volume": "volume",
+            "issue": "issue",
+            "pages": "pages",
+            "pub_date_raw": "pub_date.raw",
+            "pub_year": "pub_date.year",
+            "pub_date_display": "pub_date.display",
+            "epub_date": "epub_date",
+            "doi": "doi",
+            "doi_display": "doi_display",
+            "doi_source": "doi_source",
+            "pmcid": "pmcid",
             "publication_types": lambda a: list(a.publication_types),
             "languages": lambda a: list(a.languages),
-            "author_list_complete": lambda a: a.author_list_complete,
+            "author_list_complete": "author_list_complete",
             # Author records carry every field of the struct (display is a property).
-            "authors": lambda a: a.authors,
-            "abstract": lambda a: a.abstract,
-            "pub_date_start": lambda a: a.pub_date.start,
-            "pub_date_end": lambda a: a.pub_date.end,
-            "pub_date_precision": lambda a: a.pub_date.precision,
-            "doi_alternate": lambda a: a.doi_alternate,
-            "doi_conflict": lambda a: a.doi_conflict,
-            "doi_problem": lambda a: a.doi_problem,
-            "book_title": lambda a: a.book_title,
-            "book_accession": lambda a: a.book_accession,
+            "authors": "authors",
+            "abstract": "abstract",
+            "pub_date_start": "pub_date.start",
+            "pub_date_end": "pub_date.end",
+            "pub_date_precision": "pub_date.precision",
+            "doi_alternate": "doi_alternate",
+            "doi_conflict": "doi_conflict",
+            "doi_problem": "doi_problem",
+            "book_title": "book_title",
+            "book_accession": "book_accession",
         },
     )
 
@@ -145,27 +153,28 @@ def investigators_table(articles: Iterable[Article]) -> pa.Table:
 def people_table(
     schema: pa.Schema, articles: Iterable[Article], people: Callable[[Article], Sequence[Author]]
 ) -> pa.Table:
-    rows = [(a.pmid, x) for a in sorted(articles, key=lambda a: a.pmid) for x in people(a)]
+    ordered = sorted(articles, key=lambda a: a.pmid)
+    rows = [x for a in ordered for x in people(a)]
     return _table(
         schema,
         rows,
         {
-            "pmid": lambda r: r[0],
-            "position": lambda r: r[1].position,
-            "last_name": lambda r: r[1].last_name,
-            "fore_name": lambda r: r[1].fore_name,
-            "initials": lambda r: r[1].initials,
-            "suffix": lambda r: r[1].suffix,
-            "collective_name": lambda r: r[1].collective_name,
-            "orcid": lambda r: r[1].orcid,
-            "affiliations": lambda r: [f.text for f in r[1].affiliations],
-            "valid": lambda r: r[1].valid,
-            "equal_contrib": lambda r: r[1].equal_contrib,
-            "affiliation_identifiers": lambda r: [list(f.identifiers) for f in r[1].affiliations],
-            "affiliation_identifier_sources": lambda r: [
-                list(f.identifier_sources) for f in r[1].affiliations
+            "pmid": [a.pmid for a in ordered for _ in people(a)],
+            "position": "position",
+            "last_name": "last_name",
+            "fore_name": "fore_name",
+            "initials": "initials",
+            "suffix": "suffix",
+            "collective_name": "collective_name",
+            "orcid": "orcid",
+            "affiliations": lambda x: [f.text for f in x.affiliations],
+            "valid": "valid",
+            "equal_contrib": "equal_contrib",
+            "affiliation_identifiers": lambda x: [list(f.identifiers) for f in x.affiliations],
+            "affiliation_identifier_sources": lambda x: [
+                list(f.identifier_sources) for f in x.affiliations
             ],
-            "orcid_source": lambda r: r[1].orcid_source,
+            "orcid_source": "orcid_source",
         },
     )
 
@@ -198,8 +207,8 @@ def rejects_table(rejects: Iterable[Reject]) -> pa.Table:
         schemas.REJECTS,
         rows,
         {
-            "pmid": lambda r: r.pmid,
-            "reason": lambda r: r.reason,
-            "fragment_sha256": lambda r: r.fragment_sha256,
+            "pmid": "pmid",
+            "reason": "reason",
+            "fragment_sha256": "fragment_sha256",
         },
     )

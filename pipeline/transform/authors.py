@@ -52,7 +52,11 @@ def affiliation_from_element(info: etree._Element) -> Affiliation | None:
 
 def orcid_of(author: etree._Element) -> str | None:
     """The first readable ORCID among the author's own Identifiers."""
-    for ident in author.iterfind("Identifier"):
+    return _orcid_among(author.iterfind("Identifier"))
+
+
+def _orcid_among(identifiers: Iterable[etree._Element]) -> str | None:
+    for ident in identifiers:
         if (ident.get("Source") or "").strip().upper() == "ORCID":
             orcid = normalize_orcid(flatten(ident))
             if orcid is not None:
@@ -85,10 +89,13 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     # would give): an author is read millions of times in a bulk run.
     names: dict[str, etree._Element] = {}
     infos: list[etree._Element] = []
+    identifiers: list[etree._Element] = []
     for child in el:
         tag = child.tag
         if tag == "AffiliationInfo":
             infos.append(child)
+        elif tag == "Identifier":
+            identifiers.append(child)
         elif tag in _NAME_PARTS and tag not in names:
             names[tag] = child
     collective = name_text(names.get("CollectiveName"))
@@ -96,7 +103,7 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     last_name = name_text(names.get("LastName")) if person else None
     found = (affiliation_from_element(info) for info in infos)
     affiliations = tuple(a for a in found if a is not None)
-    orcid = orcid_of(el)
+    orcid = _orcid_among(identifiers) if identifiers else None
     orcid_source = "identifier" if orcid is not None else None
     if orcid is None and affiliations:
         orcid = orcid_from_affiliations(affiliations, last_name)
