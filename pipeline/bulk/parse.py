@@ -131,6 +131,13 @@ class _PartWriter:
         return self.writers[name]
 
 
+def _quick_pmid(element: etree._Element) -> int | None:
+    text = element.findtext("MedlineCitation/PMID") or element.findtext("BookDocument/PMID")
+    text = (text or "").strip()
+    # An unreadable PMID is read in full, so that it becomes a reject with its reason.
+    return int(text) if text.isdigit() else None
+
+
 def parse_file(
     path: str, index: int, work_dir: str, keep: frozenset[int] | None = None
 ) -> FileParse:
@@ -165,6 +172,9 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: frozenset[int] | N
             if element.tag == DELETE:
                 deleted.extend(deleted_pmids(element)[0])
                 continue
+            quick = _quick_pmid(element) if keep is not None else None
+            if keep is not None and quick is not None and quick not in keep:
+                continue  # not asked for: skip the full read (most records, most runs)
             try:
                 article = article_from_element(element)
             except UnreadableRecordError as exc:
