@@ -280,6 +280,13 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
+    "--online",
+    is_flag=True,
+    help="Categories by E-utilities searches (as build); efetch PMIDs the files lack.",
+)
+@click.option("--categories", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--raw-dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
     "--executor",
     type=click.Choice(["process", "dask", "serial"]),
     default="process",
@@ -300,6 +307,9 @@ def bulk_command(
     pubmed: tuple[Path, ...],
     out: Path | None,
     config: Path | None,
+    online: bool,
+    categories: Path | None,
+    raw_dir: Path | None,
     executor: str,
     scheduler: str | None,
     workers: int | None,
@@ -309,15 +319,21 @@ def bulk_command(
 ) -> None:
     """Build a snapshot from MedGen and PubMed bulk files; print its path.
 
-    Categories come from the links and publication types only (the PubMed
-    filters are search-engine features): linked, professional guidelines,
-    systematic reviews and meta-analyses; the manifest says so.
+    Offline, categories come from the links and publication types only (the
+    PubMed filters are search-engine features): linked, professional
+    guidelines, systematic reviews and meta-analyses; the manifest says so.
+    With --online they come from E-utilities searches as in build, and linked
+    PMIDs the files lack are fetched by efetch.
     """
     refs = unique(_refs(concepts, concepts_file))
-    settings = _settings(config, None, out_dir=out)
+    settings = _settings(config, categories, out_dir=out)
+    if online:
+        settings.require_email()
     medgen = read_medgen(refs, links, names, definitions)
     options = BulkOptions(
         pubmed=pubmed,
+        online=online,
+        raw_dir=raw_dir,
         executor=executor,
         scheduler=scheduler,
         workers=workers,

@@ -30,11 +30,12 @@ from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
 from pipeline.bulk.parse import CITE_FIELDS, FileParse, parse_file
 from pipeline.config import Settings
 from pipeline.errors import PartialRunError, UsageError
+from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.load import schemas, tables
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
-from pipeline.models import Category, Concept, ConceptFailure, ConceptRef
-from pipeline.runner import MANIFEST_FORMAT, library_versions
+from pipeline.models import Category, Concept, ConceptFailure, ConceptRef, DbInfo
+from pipeline.runner import MANIFEST_FORMAT, BuildOptions, library_versions, make_client
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ class MedgenInput:
 @dataclass(frozen=True, slots=True)
 class BulkOptions:
     pubmed: tuple[Path, ...]
+    # Online: categories from E-utilities searches (as build), and linked PMIDs
+    # absent from the files (publisher-status records) fetched by efetch.
+    online: bool = False
+    raw_dir: Path | None = None
     executor: str = "process"
     scheduler: str | None = None
     workers: int | None = None
@@ -112,7 +117,12 @@ def order_pubmed_files(paths: Sequence[Path]) -> tuple[Path, ...]:
 
 
 def bulk_build(
-    settings: Settings, medgen: MedgenInput, options: BulkOptions, *, now: datetime | None = None
+    settings: Settings,
+    medgen: MedgenInput,
+    options: BulkOptions,
+    *,
+    now: datetime | None = None,
+    client: EutilsClient | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     if not medgen.concepts:
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in medgen.failures)
@@ -123,7 +133,12 @@ def bulk_build(
         work = Path(tempfile.mkdtemp(prefix=".bulk-", dir=_mkdir(settings.out_dir)))
         try:
             parsed = _parse_all(files, medgen, options, work)
-            snapshot, manifest = _publish(settings, medgen, options, files, parsed, now)
+            online = None
+            if options.online:
+                online = _online(settings, medgen, options, parsed, client)
+            snapshot, manifest = _publish(settings, medgen, options, files, parsed, online, now)
+            if online is not None and online.client.journal is not None:
+                online.client.journal.discard()  # published: nothing left to resume
         finally:
             shutil.rmtree(work, ignore_errors=True)
     if medgen.failures and not options.allow_partial:
@@ -151,6 +166,58 @@ def _parse_all(
     )
     log.info("parsed %d files: %d records kept", n, sum(len(p.pmids) for p in parses))
     return _Parsed(list(parses), choose(parses), work)
+
+
+# ------------------------------------------------------------------ online
+
+
+@dataclass
+class _Online:
+    hits: dict[tuple[str, str], CategorySearch]
+    dbinfo: dict[str, DbInfo]
+    fetched: int
+    client: EutilsClient
+
+
+def _online(
+    settings: Settings,
+    medgen: MedgenInput,
+    options: BulkOptions,
+    parsed: _Parsed,
+    client: EutilsClient | None,
+) -> _Online:
+    """Categories by E-utilities, as build does; absent PMIDs fetched and parsed."""
+    raw_dir = options.raw_dir or settings.out_dir / "raw"
+    client = client or make_client(settings, BuildOptions(concepts=(), raw_dir=raw_dir))
+    hits: dict[tuple[str, str], CategorySearch] = {}
+    for _, concept in medgen.concepts:
+        link = client.link_pubmed(concept.uid)
+        for category in settings.categories:
+            hits[(concept.cui, category.name)], link = client.search_category(
+                link,
+                category.term,
+                page_size=settings.search_page_size,
+                limit=options.per_category,
+            )
+    wanted = {p for hit in hits.values() for p in hit.pmids}
+    absent = sorted(wanted - set(parsed.winners.by_pmid))
+    _fetch_absent(client, absent, settings.efetch_batch_size, parsed)
+    dbinfo = {db: client.einfo(db) for db in ("pubmed", "medgen")}
+    return _Online(hits, dbinfo, len(absent), client)
+
+
+def _fetch_absent(client: EutilsClient, pmids: Sequence[int], batch: int, parsed: _Parsed) -> None:
+    """efetch the PMIDs no file holds, and parse them as files after the last one."""
+    index = max((p.index for p in parsed.parses), default=-1)
+    for start in range(0, len(pmids), batch):
+        index += 1
+        body = client.fetch_pubmed(pmids[start : start + batch])
+        path = parsed.work_dir / f"efetch-{index:06d}.xml"
+        path.write_bytes(body)
+        parsed.parses.append(parse_file(str(path), index, str(parsed.work_dir)))
+    if pmids:
+        log.info("fetched %d PMIDs absent from the files", len(pmids))
+        parsed.winners = choose(parsed.parses)
 
 
 # ------------------------------------------------------------------ citations
@@ -221,16 +288,25 @@ def _publish(
     options: BulkOptions,
     files: Sequence[Path],
     parsed: _Parsed,
+    online: _Online | None,
     now: datetime | None,
 ) -> tuple[Path, dict[str, Any]]:
     fields = _cite_fields(parsed)
-    hits = offline_hits(medgen, fields, options.per_category)
-    requested = sorted({p for pmids in medgen.links.values() for p in pmids})
+    categories: Sequence[Category]
+    if online is None:
+        categories = OFFLINE_CATEGORIES
+        hits = offline_hits(medgen, fields, options.per_category)
+        requested = sorted({p for pmids in medgen.links.values() for p in pmids})
+    else:
+        categories = settings.categories
+        hits = {key: hit.pmids for key, hit in online.hits.items()}
+        requested = sorted({p for pmids in hits.values() for p in pmids})
+    hits = {key: tuple(p for p in pmids if p in fields) for key, pmids in hits.items()}
     writer = SnapshotWriter(settings.out_dir)
     try:
         concepts = [c for _, c in medgen.concepts]
         writer.add("concepts/part-0.parquet", tables.concepts_table(concepts, None))
-        for category in OFFLINE_CATEGORIES:
+        for category in categories:
             writer.add(
                 f"citations/category={category.name}/part-0.parquet",
                 _citation_table(category.name, hits, fields),
@@ -241,7 +317,7 @@ def _publish(
             if name == "journals":
                 parts = unique_journals(parts)
             writer.add_stream(f"{name}/part-0.parquet", schema, parts)
-        manifest = _manifest(medgen, options, files, parsed, hits, requested, fields)
+        manifest = _manifest(medgen, options, parsed, categories, hits, requested, fields, online)
     except BaseException:
         writer.discard()
         raise
@@ -251,16 +327,23 @@ def _publish(
 def _manifest(
     medgen: MedgenInput,
     options: BulkOptions,
-    files: Sequence[Path],
     parsed: _Parsed,
+    categories: Sequence[Category],
     hits: dict[tuple[str, str], tuple[int, ...]],
     requested: Sequence[int],
     fields: dict[int, dict[str, Any]],
+    online: _Online | None,
 ) -> dict[str, Any]:
     loaded = set(requested) & set(fields)
-    rejected = sum(p.rejects for p in parsed.parses)
     missing = sorted(set(requested) - loaded)
-    return {
+    per_concept: dict[str, dict[str, Any]] = {}
+    for (cui, cat), pmids in sorted(hits.items()):
+        entry: dict[str, Any] = {"rows": len(pmids)}
+        if online is not None:
+            search = online.hits[(cui, cat)]
+            entry.update(esearch_count=search.count, slices=search.slices)
+        per_concept[f"{cui}/{cat}"] = entry
+    manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "source": "bulk",
         "concepts": {
@@ -273,7 +356,11 @@ def _manifest(
             "failed": [{"ref": f.ref, "reason": f.reason} for f in medgen.failures],
         },
         "categories": {
-            "mode": "offline: linked PMIDs and publication types only",
+            "mode": (
+                "E-utilities searches (#linked AND filter), as build"
+                if online is not None
+                else "offline: linked PMIDs and publication types only"
+            ),
             "config": [
                 {
                     "name": c.name,
@@ -282,11 +369,9 @@ def _manifest(
                     "subheading": c.subheading,
                     "term": c.term,
                 }
-                for c in OFFLINE_CATEGORIES
+                for c in categories
             ],
-            "per_concept": {
-                f"{cui}/{cat}": {"rows": len(pmids)} for (cui, cat), pmids in sorted(hits.items())
-            },
+            "per_concept": per_concept,
         },
         "per_category_limit": options.per_category,
         "pmids": {
@@ -296,7 +381,8 @@ def _manifest(
             "missing": len(missing),
             "missing_pmids": missing,
             "deleted_pmids": sorted(set(requested) & parsed.winners.deleted),
-            "unattributed_rejects": rejected,
+            "unattributed_rejects": sum(p.rejects for p in parsed.parses),
+            "fetched_by_efetch": online.fetched if online is not None else 0,
         },
         "bulk": {
             "files": [
@@ -311,3 +397,13 @@ def _manifest(
         },
         "versions": library_versions(),
     }
+    if online is not None:
+        manifest["ncbi"] = {
+            db: {"db_build": i.db_build, "last_update": i.last_update}
+            for db, i in online.dbinfo.items()
+        }
+        manifest["responses"] = [
+            {"utility": r.utility, "key": r.key, "sha256": r.sha256, "bytes": r.size}
+            for r in sorted(online.client.used.values(), key=lambda r: (r.utility, r.key))
+        ]
+    return manifest

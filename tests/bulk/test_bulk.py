@@ -149,3 +149,39 @@ def test_every_executor_publishes_the_same_files(tmp_path, executor):
         _, other = run_bulk(tmp_path / "p", "process")
     assert other["files"] == serial["files"]
     assert other["content_hash"] == serial["content_hash"]
+
+
+def test_online_bulk_searches_categories_and_fetches_what_the_files_lack(tmp_path):
+    from pipeline.runner import BuildOptions, make_client
+    from tests.support import live_settings
+
+    absent = {DELETED, REPLACED}
+    records = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", _pubmed_xml(), re.S)
+    kept = [r for r in records if not any(f">{p}</PMID>" in r for p in absent)]
+    head = _pubmed_xml().split("<PubmedArticleSet>", 1)[0]
+    files = tmp_path / "ftp"
+    files.mkdir()
+    body = f"{head}<PubmedArticleSet>{''.join(kept)}</PubmedArticleSet>"
+    (files / "pubmed26n0001.xml.gz").write_bytes(gzip.compress(body.encode()))
+    with FakeEutils(demo_dataset()) as fake:
+        built = build_live(fake, tmp_path / "build", CUI)
+        settings = live_settings(fake, tmp_path / "bulk")
+        client = make_client(settings, BuildOptions(concepts=(), raw_dir=tmp_path / "raw"))
+        before = len(fake.requests)
+        snapshot, manifest = bulk_build(
+            settings,
+            medgen_input(),
+            BulkOptions(pubmed=(files,), online=True, executor="serial"),
+            client=client,
+        )
+        fetched = [r.params["id"] for r in fake.requests[before:] if r.utility == "efetch"]
+    assert fetched == [f"{min(absent)},{max(absent)}"]
+    assert manifest["pmids"]["fetched_by_efetch"] == 2
+    assert manifest["pmids"]["missing_pmids"] == []
+    assert "E-utilities" in manifest["categories"]["mode"]
+    for category in ("therapy", "professional_guidelines", "systematic_reviews"):
+        path = f"citations/category={category}/part-0.parquet"
+        assert (
+            pq.read_table(snapshot / path).to_pylist()
+            == pq.read_table(built.snapshot / path).to_pylist()
+        )
