@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "ncbi-samples"
@@ -50,14 +51,18 @@ def _sources() -> tuple[list[bytes], str]:
     if SAMPLES.is_dir():
         paths += sorted(SAMPLES.glob("biopython/pubmed*.xml"))
         paths += sorted(SAMPLES.glob("metapub/pmid_xml/*.xml"))
-        paths += sorted(SAMPLES.glob("bulk/*.xml.gz")) + [SAMPLES / "bulk" / "medsamp2017.xml"]
+        paths += [*sorted(SAMPLES.glob("bulk/*.xml.gz")), SAMPLES / "bulk" / "medsamp2017.xml"]
         origin = str(SAMPLES)
     else:
         paths = [ROOT / "tests" / "data" / "c4725027" / "pubmed.xml"]
         origin = "the project's demo records (../shared/ncbi-samples absent)"
     records: list[bytes] = []
     for path in paths:
-        data = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+        if path.suffix == ".gz":
+            with gzip.open(path) as stream:
+                data = stream.read()
+        else:
+            data = path.read_bytes()
         records += RECORD.findall(data)
     return records, origin
 
@@ -125,10 +130,11 @@ def engine_ours_2proc(paths: list[str]) -> int:
 def engine_biopython(paths: list[str]) -> int:
     from Bio import Entrez
 
+    read: Any = Entrez.read  # untyped in Biopython
     n = 0
     for path in paths:
         with gzip.open(path) as stream:
-            record = Entrez.read(stream, validate=False)
+            record = read(stream, validate=False)
         n += len(record["PubmedArticle"])
     return n
 
