@@ -1,0 +1,132 @@
+"""Many concepts in one run: one efetch pool, the plan holds, sessions and kills survived."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_settings
+from pipeline.runner import plan
+from tests.conftest import ROOT
+from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
+from tests.fakes.eutils_server import FakeEutils
+from tests.support import TEST_EMAIL, build_live, live_settings, options
+
+CONCEPTS = 60
+
+
+def many_concepts() -> tuple[Dataset, list[str]]:
+    """60 concepts whose linked sets overlap inside a pool of 400 articles (seeded)."""
+    rng = random.Random(7)
+    pool = list(range(20_000_001, 20_000_401))
+    articles = [pubmed_article(p, year=1990 + p % 35, month=1 + p % 12) for p in pool]
+    categories = load_settings(env={}).categories
+    filters = {c.term: rng.sample(pool, 150) for c in categories}
+    concepts, links = [], {}
+    for i in range(CONCEPTS):
+        uid = 5_000_000 + i
+        concepts.append(FakeConcept(uid=uid, concept_id=f"C9{i:06d}", title=f"Concept {i}"))
+        links[uid] = rng.sample(pool, 40)
+    return Dataset(concepts, articles, links, filters), [f"C9{i:06d}" for i in range(CONCEPTS)]
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[Dataset, list[str]]:
+    return many_concepts()
+
+
+def test_a_pmid_linked_to_many_concepts_is_fetched_once_and_the_plan_holds(world, tmp_path):
+    dataset, cuis = world
+    with FakeEutils(dataset) as fake:
+        the_plan = plan(live_settings(fake, tmp_path), options(tmp_path, *cuis))
+        before = len(fake.requests)
+        result = build_live(fake, tmp_path, *cuis)
+        sent = fake.requests[before:]
+    fetched = [p for r in sent if r.utility == "efetch" for p in r.params["id"].split(",")]
+    assert len(fetched) == len(set(fetched)) == result.manifest["pmids"]["requested"]
+    assert len(sent) <= the_plan.requests
+    assert len(result.manifest["concepts"]["found"]) == CONCEPTS
+
+
+def test_a_forced_session_loss_mid_run_changes_nothing(world, tmp_path):
+    dataset, cuis = world
+    with FakeEutils(dataset) as fake:
+        clean = build_live(fake, tmp_path / "clean", *cuis[:10])
+        base = len(fake.requests)
+
+        def forget_midway() -> None:
+            deadline = time.monotonic() + 30
+            while len(fake.requests) < base + 40 and time.monotonic() < deadline:
+                time.sleep(0.002)
+            fake.forget_sessions()
+
+        watcher = threading.Thread(target=forget_midway)
+        watcher.start()
+        lost = build_live(fake, tmp_path / "lost", *cuis[:10], settings={"rate_limit": 50.0})
+        watcher.join()
+    files = {k: v["sha256"] for k, v in clean.manifest["files"].items()}
+    assert {k: v["sha256"] for k, v in lost.manifest["files"].items()} == files
+
+
+def test_a_killed_run_of_many_concepts_restarts_without_refetching(world, tmp_path):
+    dataset, cuis = world
+    concepts_file = tmp_path / "concepts.txt"
+    concepts_file.write_text("# many\n" + "\n".join(cuis) + "\n")
+    config = tmp_path / "fast.toml"
+    config.write_text("[ncbi]\nrate_limit = 200.0\n")
+    out = tmp_path / "out"
+    args = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "build",
+        "--concepts-file",
+        str(concepts_file),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+    ]
+    with FakeEutils(dataset) as fake:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "NCBI_EUTILS_URL": fake.base_url,
+            "NCBI_EMAIL": TEST_EMAIL,
+        }
+        victim = subprocess.Popen(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while len(fake.requests) < 250 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        victim.kill()
+        victim.wait()
+        held = _held(out)
+        before = len(fake.requests)
+        rerun = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+        resent = {_key(r.utility, r.params) for r in fake.requests[before:]}
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(held) >= 200
+    assert held.isdisjoint(resent)  # nothing the killed run had stored is asked again
+    manifest = json.loads((out / "current" / "manifest.json").read_text())
+    assert len(manifest["concepts"]["found"]) == CONCEPTS
+
+
+def _key(utility: str, params: dict[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return utility, tuple(sorted((k, v) for k, v in params.items() if k not in ("email", "tool")))
+
+
+def _held(out: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The requests whose answers the interrupted run had stored (its token in the sidecar)."""
+    [marker] = (out / "raw" / "runs").glob("*.json")
+    token = json.loads(marker.read_text())["token"]
+    metas = [json.loads(m.read_text()) for m in (out / "raw").glob("*/*.json")]
+    return {_key(m["utility"], m["params"]) for m in metas if m.get("run") == token}
