@@ -34,7 +34,7 @@ from pipeline.load import tables
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
 from pipeline.logs import CONCEPT, RUN_ID
-from pipeline.models import Article, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
+from pipeline.models import Article, Category, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
 from pipeline.transform.citations import CitationRow, citation_row
 from pipeline.transform.medgen import SummaryError, parse_medgen_summaries
 from pipeline.transform.pubmed import parse_efetch
@@ -423,16 +423,7 @@ def _manifest(
             "failed": [{"ref": f.ref, "reason": f.reason} for f in found.failures],
         },
         "categories": {
-            "config": [
-                {
-                    "name": c.name,
-                    "heading": c.heading,
-                    "group": c.group,
-                    "subheading": c.subheading,
-                    "term": c.term,
-                }
-                for c in settings.categories
-            ],
+            "config": category_entries(settings.categories),
             "sha256": settings.categories_hash,
             "per_concept": {
                 f"{cui}/{cat}": {
@@ -449,12 +440,28 @@ def _manifest(
         "ncbi": {
             db: {"db_build": i.db_build, "last_update": i.last_update} for db, i in dbinfo.items()
         },
-        "responses": [
-            {"utility": r.utility, "key": r.key, "sha256": r.sha256, "bytes": r.size}
-            for r in sorted(client.used.values(), key=lambda r: (r.utility, r.key))
-        ],
+        "responses": response_entries(client),
         "versions": library_versions(),
     }
+
+
+def category_entries(categories: Sequence[Category]) -> list[dict[str, str | None]]:
+    return [
+        {
+            "name": c.name,
+            "heading": c.heading,
+            "group": c.group,
+            "subheading": c.subheading,
+            "term": c.term,
+        }
+        for c in categories
+    ]
+
+
+def response_entries(client: EutilsClient) -> list[dict[str, Any]]:
+    """Every raw response the snapshot was built from, in a stable order."""
+    used = sorted(client.used.values(), key=lambda r: (r.utility, r.key))
+    return [{"utility": r.utility, "key": r.key, "sha256": r.sha256, "bytes": r.size} for r in used]
 
 
 def library_versions() -> dict[str, str]:

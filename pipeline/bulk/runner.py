@@ -35,7 +35,14 @@ from pipeline.load import schemas, tables
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
 from pipeline.models import Category, Concept, ConceptFailure, ConceptRef, DbInfo
-from pipeline.runner import MANIFEST_FORMAT, BuildOptions, library_versions, make_client
+from pipeline.runner import (
+    MANIFEST_FORMAT,
+    BuildOptions,
+    category_entries,
+    library_versions,
+    make_client,
+    response_entries,
+)
 
 log = logging.getLogger(__name__)
 
@@ -361,16 +368,7 @@ def _manifest(
                 if online is not None
                 else "offline: linked PMIDs and publication types only"
             ),
-            "config": [
-                {
-                    "name": c.name,
-                    "heading": c.heading,
-                    "group": c.group,
-                    "subheading": c.subheading,
-                    "term": c.term,
-                }
-                for c in categories
-            ],
+            "config": category_entries(categories),
             "per_concept": per_concept,
         },
         "per_category_limit": options.per_category,
@@ -402,8 +400,5 @@ def _manifest(
             db: {"db_build": i.db_build, "last_update": i.last_update}
             for db, i in online.dbinfo.items()
         }
-        manifest["responses"] = [
-            {"utility": r.utility, "key": r.key, "sha256": r.sha256, "bytes": r.size}
-            for r in sorted(online.client.used.values(), key=lambda r: (r.utility, r.key))
-        ]
+        manifest["responses"] = response_entries(online.client)
     return manifest
