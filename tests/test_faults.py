@@ -153,6 +153,19 @@ def _cli(*args: str, env: dict[str, str], **kw) -> subprocess.Popen[str]:
     )
 
 
+def _build_args(out: Path, tmp_path: Path) -> tuple[str, ...]:
+    """build the demo concept into ``out`` against the fake, with a fast limiter."""
+    return (
+        "build",
+        "--concept",
+        "C4725027",
+        "--out",
+        str(out),
+        "--config",
+        str(_fast_config(tmp_path)),
+    )
+
+
 def _fast_config(tmp_path: Path) -> Path:
     cfg = tmp_path / "fast.toml"
     cfg.write_text("[ncbi]\nrate_limit = 100.0\ntimeout = 5.0\n")
@@ -165,16 +178,7 @@ def test_the_api_key_appears_in_no_byte_the_run_wrote(fake, tmp_path):
     fake.inject("efetch", Fault.http(503))
     fake.inject("elink", Fault.http(400))
     out = tmp_path / "out"
-    args = (
-        "-vv",
-        "build",
-        "--concept",
-        "C4725027",
-        "--out",
-        str(out),
-        "--config",
-        str(_fast_config(tmp_path)),
-    )
+    args = ("-vv", *_build_args(out, tmp_path))
     failed = _cli(*args, env=env)
     f_out, f_err = failed.communicate(timeout=60)
     assert failed.returncode == 69
@@ -232,15 +236,7 @@ def test_kill_9_at_any_moment_leaves_current_readable_and_the_rerun_resumes(
 ):
     env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL}
     out = tmp_path / "out"
-    args = (
-        "build",
-        "--concept",
-        "C4725027",
-        "--out",
-        str(out),
-        "--config",
-        str(_fast_config(tmp_path)),
-    )
+    args = _build_args(out, tmp_path)
     first = _cli(*args, env=env)
     assert first.wait(timeout=60) == 0
     previous = current_snapshot(out)
