@@ -24,7 +24,7 @@ from typing import Any
 from tqdm import tqdm
 
 from pipeline.config import Settings
-from pipeline.errors import ConceptError, PartialRunError
+from pipeline.errors import ConceptError, NcbiError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import RateLimiter
@@ -84,7 +84,7 @@ class _Articles:
         for text in warnings:
             if text not in self.warnings:
                 self.warnings[text] = None
-                log.warning("PubMed XML: %s (ignored)", text)
+                log.warning("%s (ignored)", text)
 
 
 # ------------------------------------------------------------------ wiring
@@ -243,7 +243,10 @@ def _build(
     articles = _extract_articles(
         client, requested, settings.efetch_batch_size, progress=options.progress
     )
-    dbinfo = {db: client.einfo(db) for db in ("pubmed", "medgen")}
+    dbinfo: dict[str, DbInfo] = {}
+    for db in ("pubmed", "medgen"):
+        dbinfo[db], problem = database_info(client, db)
+        articles.warn([problem] if problem else [])
     snapshot, manifest = _load(settings, options, client, found, articles, requested, dbinfo, now)
     if client.journal is not None:
         client.journal.discard()
@@ -315,6 +318,15 @@ def _matches(concept: Concept, ref: ConceptRef) -> bool:
     if ref.kind == "cui":
         return concept.cui.upper() == ref.value
     return concept.name.casefold() == ref.value.casefold()
+
+
+def database_info(client: EutilsClient, db: str) -> tuple[DbInfo, str | None]:
+    """DbBuild and LastUpdate, or a warning: they are provenance, not data, so a
+    server that cannot say is noted in the manifest instead of failing the run."""
+    try:
+        return client.einfo(db), None
+    except NcbiError as exc:
+        return DbInfo(db, None, None, None), f"einfo db={db} failed ({exc}); DbBuild unknown"
 
 
 def _extract_articles(

@@ -258,3 +258,12 @@ def test_an_unknown_element_is_logged_once_per_run_and_listed_in_the_manifest(tm
     assert result.manifest["warnings"] == ["unknown element <FutureElement> in PubmedArticle"]
     assert caplog.text.count("FutureElement") == 1
     assert result.manifest["pmids"]["loaded"] == 3
+
+
+def test_einfo_failure_is_a_manifest_warning_not_a_failed_run(tmp_path):
+    with FakeEutils(demo_dataset()) as server:
+        server.dataset.einfo.pop("medgen")
+        result = build_live(server, tmp_path, "C4725027")
+    assert result.manifest["ncbi"]["medgen"] == {"db_build": None, "last_update": None}
+    assert any(w.startswith("einfo db=medgen failed") for w in result.manifest["warnings"])
+    assert result.manifest["ncbi"]["pubmed"]["db_build"] is not None

@@ -39,6 +39,7 @@ from pipeline.runner import (
     MANIFEST_FORMAT,
     BuildOptions,
     category_entries,
+    database_info,
     library_versions,
     make_client,
     response_entries,
@@ -209,7 +210,12 @@ def _online(
     wanted = {p for hit in hits.values() for p in hit.pmids}
     absent = sorted(wanted - set(parsed.winners.by_pmid))
     _fetch_absent(client, absent, settings.efetch_batch_size, parsed)
-    dbinfo = {db: client.einfo(db) for db in ("pubmed", "medgen")}
+    dbinfo: dict[str, DbInfo] = {}
+    for db in ("pubmed", "medgen"):
+        dbinfo[db], problem = database_info(client, db)
+        if problem:
+            log.warning("%s", problem)
+            parsed.warnings[problem] = None
     return _Online(hits, dbinfo, len(absent), client)
 
 
@@ -393,6 +399,7 @@ def _manifest(
                 for p in parsed.parses
             ],
         },
+        "warnings": sorted(parsed.warnings),
         "versions": library_versions(),
     }
     if online is not None:
