@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import RetrySettings
-from pipeline.errors import HttpStatusError, LockError, RetriesExhaustedError
+from pipeline.errors import EutilsError, HttpStatusError, LockError, RetriesExhaustedError
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import current_snapshot, verify
 from tests.conftest import ROOT
@@ -62,10 +62,12 @@ def test_a_truncated_body_is_retried_and_never_stored(fake, tmp_path, fault):
 
 
 def test_an_error_body_that_is_not_transient_fails_clearly(fake, tmp_path):
-    fake.inject("einfo", Fault.error("Invalid db name specified: pubmed"))
-    with pytest.raises(Exception, match="Invalid db name specified") as info:
+    fake.inject("elink", Fault.error("Invalid db name specified: pubmed"))
+    with pytest.raises(EutilsError, match="Invalid db name specified") as info:
         build_live(fake, tmp_path, "C4725027")
-    assert info.value.exit_code == 69  # type: ignore[attr-defined]
+    assert info.value.exit_code == 69
+    assert "elink" in str(info.value)
+    assert len(fake.requests_for("elink")) == 1  # not retried
     assert not (tmp_path / "current").exists()
 
 
