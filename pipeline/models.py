@@ -118,7 +118,10 @@ class Author:
         """``LastName Initials[ Suffix]`` for a person, the name for a group."""
         if self.collective_name is not None:
             return self.collective_name
-        parts = [p for p in (self.last_name, self.initials, self.suffix) if p]
+        last, initials, suffix = self.last_name, self.initials, self.suffix
+        if last and initials and not suffix:  # most people: no list to build
+            return f"{last} {initials}"
+        parts = [p for p in (last, initials, suffix) if p]
         return " ".join(parts) or None
 
 
@@ -194,8 +197,8 @@ class Article:
 
     @property
     def authors_display(self) -> str | None:
-        names = [a.display for a in self.authors if a.display]
-        return ", ".join(names) or None
+        # filter(None, ...) drops None and "" as `if a.display` did, reading each display once.
+        return ", ".join(filter(None, (a.display for a in self.authors))) or None
 
 
 # ---------------------------------------------------------------- E-utilities answers

@@ -9,8 +9,9 @@ letting Arrow convert lists of dicts costs as much as parsing the XML.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate, chain
 from operator import attrgetter, itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import pyarrow as pa
 
@@ -21,18 +22,22 @@ from pipeline.transform.citations import CitationRow
 R = TypeVar("R")
 
 
-Getter = Callable[[Any], Any] | str | list[Any]
+Getter: TypeAlias = Callable[[Any], Any] | str | list[Any] | pa.Array
 
 
 def _table(schema: pa.Schema, rows: Sequence[R], getters: dict[str, Getter]) -> pa.Table:
     """Columns by getter: a function, an attribute path ("journal.nlm_id") read with
-    operator.attrgetter (it runs in C over millions of rows), or the column's values."""
+    operator.attrgetter (it runs in C over millions of rows), the column's values, or
+    the column's Arrow array, already built."""
     missing = set(schema.names) ^ set(getters)
     if missing:
         raise ValueError(f"getters and schema disagree on {sorted(missing)}")
     arrays = []
     for f in schema:
         getter = getters[f.name]
+        if isinstance(getter, pa.Array):
+            arrays.append(getter)
+            continue
         if isinstance(getter, list):
             values = getter
         else:
@@ -45,17 +50,26 @@ def _array(values: list[Any], type_: pa.DataType) -> pa.Array:
     """One column; list values are sequences (never None), struct values are
     records or dicts whose attributes/keys are the struct's field names."""
     if pa.types.is_list(type_):
-        offsets, flat = [0], []
-        for value in values:
-            flat.extend(value)
-            offsets.append(len(flat))
-        child = _array(flat, type_.value_type)
-        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), child, type=type_)
+        return _list_array(values, list(chain.from_iterable(values)), type_)
     if pa.types.is_struct(type_):
         reader = itemgetter if values and isinstance(values[0], dict) else attrgetter
         children = [_array(list(map(reader(f.name), values)), f.type) for f in type_]
         return pa.StructArray.from_arrays(children, fields=list(type_))
     return pa.array(values, type=type_)
+
+
+def _list_array(groups: list[Any], flat: list[Any], type_: pa.DataType) -> pa.Array:
+    """A list column from each row's sequence (``groups``) and their items in order."""
+    # Offsets built in C (accumulate), not by a Python loop over every row.
+    offsets = [0, *accumulate(map(len, groups))]
+    child = _array(flat, type_.value_type)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), child, type=type_)
+
+
+def _members_column(groups: list[Any], field: str, type_: pa.DataType) -> pa.Array:
+    """A list column of one attribute of each row's members (an author's affiliations'
+    texts, say): read over all members at once, with no Python call per row."""
+    return _list_array(groups, list(map(attrgetter(field), chain.from_iterable(groups))), type_)
 
 
 def concepts_table(concepts: Iterable[Concept], db_build: str | None) -> pa.Table:
@@ -117,8 +131,9 @@ def articles_table(articles: Iterable[Article]) -> pa.Table:
             "doi_display": "doi_display",
             "doi_source": "doi_source",
             "pmcid": "pmcid",
-            "publication_types": lambda a: list(a.publication_types),
-            "languages": lambda a: list(a.languages),
+            # Tuples serve as list values as they are (see _array).
+            "publication_types": "publication_types",
+            "languages": "languages",
             "author_list_complete": "author_list_complete",
             # Author records carry every field of the struct (display is a property).
             "authors": "authors",
@@ -155,6 +170,7 @@ def people_table(
 ) -> pa.Table:
     ordered = sorted(articles, key=lambda a: a.pmid)
     rows = [x for a in ordered for x in people(a)]
+    affiliations = [x.affiliations for x in rows]
     return _table(
         schema,
         rows,
@@ -167,13 +183,19 @@ def people_table(
             "suffix": "suffix",
             "collective_name": "collective_name",
             "orcid": "orcid",
-            "affiliations": lambda x: [f.text for f in x.affiliations],
+            "affiliations": _members_column(
+                affiliations, "text", schema.field("affiliations").type
+            ),
             "valid": "valid",
             "equal_contrib": "equal_contrib",
-            "affiliation_identifiers": lambda x: [list(f.identifiers) for f in x.affiliations],
-            "affiliation_identifier_sources": lambda x: [
-                list(f.identifier_sources) for f in x.affiliations
-            ],
+            "affiliation_identifiers": _members_column(
+                affiliations, "identifiers", schema.field("affiliation_identifiers").type
+            ),
+            "affiliation_identifier_sources": _members_column(
+                affiliations,
+                "identifier_sources",
+                schema.field("affiliation_identifier_sources").type,
+            ),
             "orcid_source": "orcid_source",
         },
     )

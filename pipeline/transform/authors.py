@@ -12,14 +12,19 @@ from lxml import etree
 
 from pipeline.models import Affiliation, Author
 from pipeline.transform.orcid import normalize_orcid, orcid_in_text
-from pipeline.transform.text import child_text, collapse_ws, flag, flatten, name_text
+from pipeline.transform.text import collapse_ws, flag, flatten, name_text
 
 
 def author_list(parent: etree._Element | None) -> etree._Element | None:
     """The first ``AuthorList`` child of ``parent`` that is not the editors' list."""
     if parent is None:
         return None
-    for candidate in parent.iterfind("AuthorList"):
+    return first_author_list(parent.iterfind("AuthorList"))
+
+
+def first_author_list(lists: Iterable[etree._Element]) -> etree._Element | None:
+    """``author_list`` among a parent's ``AuthorList`` children, already found."""
+    for candidate in lists:
         if candidate.get("Type") != "editors":
             return candidate
     return None
@@ -37,12 +42,22 @@ def editor_lists(*parents: etree._Element | None) -> Iterator[etree._Element]:
 
 def affiliation_from_element(info: etree._Element) -> Affiliation | None:
     """One ``AffiliationInfo``: its text and identifiers (e.g. RINGGOLD, ROR) with sources."""
-    text = child_text(info, "Affiliation")
+    # One pass over the (one or two) children instead of a find() and an iterfind().
+    text_el: etree._Element | None = None
+    idents: list[etree._Element] = []
+    for child in info:
+        tag = child.tag
+        if tag == "Affiliation":
+            if text_el is None:
+                text_el = child
+        elif tag == "Identifier":
+            idents.append(child)
+    text = flatten(text_el)
     if text is None:
         return None
     values: list[str] = []
     sources: list[str | None] = []
-    for ident in info.iterfind("Identifier"):
+    for ident in idents:
         value = flatten(ident)
         if value is not None:
             values.append(value)
@@ -86,8 +101,9 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     tells which).
     """
     # One pass over the children (the first of each name part counts, as find()
-    # would give): an author is read millions of times in a bulk run.
-    names: dict[str, etree._Element] = {}
+    # would give): an author is read millions of times in a bulk run. Name parts
+    # are read as met, so an absent one (Suffix, CollectiveName) costs nothing.
+    names: dict[str, str | None] = {}
     infos: list[etree._Element] = []
     identifiers: list[etree._Element] = []
     for child in el:
@@ -97,12 +113,14 @@ def author_from_element(el: etree._Element, position: int) -> Author:
         elif tag == "Identifier":
             identifiers.append(child)
         elif tag in _NAME_PARTS and tag not in names:
-            names[tag] = child
-    collective = name_text(names.get("CollectiveName"))
+            names[tag] = name_text(child)
+    collective = names.get("CollectiveName")
     person = collective is None
-    last_name = name_text(names.get("LastName")) if person else None
-    found = (affiliation_from_element(info) for info in infos)
-    affiliations = tuple(a for a in found if a is not None)
+    last_name = names.get("LastName") if person else None
+    affiliations: tuple[Affiliation, ...] = ()
+    if infos:  # many authors have none
+        found = [affiliation_from_element(info) for info in infos]
+        affiliations = tuple(a for a in found if a is not None)
     orcid = _orcid_among(identifiers) if identifiers else None
     orcid_source = "identifier" if orcid is not None else None
     if orcid is None and affiliations:
@@ -111,9 +129,9 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     return Author(
         position=position,
         last_name=last_name,
-        fore_name=name_text(names.get("ForeName")) if person else None,
-        initials=name_text(names.get("Initials")) if person else None,
-        suffix=name_text(names.get("Suffix")) if person else None,
+        fore_name=names.get("ForeName") if person else None,
+        initials=names.get("Initials") if person else None,
+        suffix=names.get("Suffix") if person else None,
         collective_name=collective,
         orcid=orcid,
         affiliations=affiliations,
@@ -142,10 +160,16 @@ def editors_from_lists(lists: Iterable[etree._Element]) -> tuple[Author, ...]:
 
 def investigators_from(*parents: etree._Element | None) -> tuple[Author, ...]:
     """``InvestigatorList/Investigator`` of the given parents, numbered from 1 across them."""
-    people = (
-        el
+    lists = (
+        lst
         for parent in parents
         if parent is not None
-        for el in parent.iterfind("InvestigatorList/Investigator")
+        for lst in parent.iterfind("InvestigatorList")
     )
+    return investigators_among(lists)
+
+
+def investigators_among(lists: Iterable[etree._Element]) -> tuple[Author, ...]:
+    """``investigators_from`` over the parents' ``InvestigatorList`` children, already found."""
+    people = (el for lst in lists for el in lst.iterchildren("Investigator"))
     return tuple(author_from_element(el, position) for position, el in enumerate(people, start=1))

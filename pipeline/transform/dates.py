@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from lxml import etree
 
 from pipeline.models import PubDate
-from pipeline.transform.text import child_text, collapse_ws
+from pipeline.transform.text import children_by_tag, collapse_ws, flatten, kid_text
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FULL = [
@@ -131,26 +131,43 @@ def pub_date_from_element(el: etree._Element | None) -> PubDate:
     """A ``PubDate`` element (journal issue or book) as raw, year, display and span."""
     if el is None:
         return PubDate(raw=None, year=None, display=None)
-    parts = (collapse_ws(child.text) for child in el if isinstance(child.tag, str))
-    raw = " ".join(p for p in parts if p) or None
-    medline = child_text(el, "MedlineDate")
-    year_text = child_text(el, "Year")
+    # One pass gives both the raw text and each part (as find() would, the first of a tag).
+    parts: list[str] = []
+    kids: dict[str, etree._Element] = {}
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str):
+            part = collapse_ws(child.text)
+            if part:
+                parts.append(part)
+            kids.setdefault(tag, child)
+    raw = " ".join(parts) or None
+    medline = flatten(kids.get("MedlineDate"))
+    year_text = flatten(kids.get("Year"))
     if year_text is None:
-        span = parse_date_text(medline)
-        return _with_span(PubDate(raw=raw, year=first_year(medline), display=medline), span)
-    month = child_text(el, "Month")
-    day = child_text(el, "Day")
-    season = child_text(el, "Season")
+        return _pub_date(raw, first_year(medline), medline, parse_date_text(medline))
+    month = flatten(kids.get("Month"))
+    day = flatten(kids.get("Day"))
+    season = flatten(kids.get("Season"))
     display = date_display(year_text, month, day, season)
     year = int(year_text) if year_text.isascii() and year_text.isdigit() else first_year(year_text)
-    span = structured_date_span(year_text, month, day, season)
-    return _with_span(PubDate(raw=raw, year=year, display=display), span)
+    return _pub_date(raw, year, display, structured_date_span(year_text, month, day, season))
 
 
-def _with_span(date: PubDate, span: DateSpan | None) -> PubDate:
+def _pub_date(
+    raw: str | None, year: int | None, display: str | None, span: DateSpan | None
+) -> PubDate:
+    # Built at once: dataclasses.replace() costs as much as the rest of the date.
     if span is None:
-        return date
-    return replace(date, start=span.start, end=span.end, precision=span.precision)
+        return PubDate(raw=raw, year=year, display=display)
+    return PubDate(
+        raw=raw,
+        year=year,
+        display=display,
+        start=span.start,
+        end=span.end,
+        precision=span.precision,
+    )
 
 
 # ---------------------------------------------------------------- date spans
@@ -230,7 +247,9 @@ def structured_date_span(
     number = int(y)
     if collapse_ws(season) is not None:
         span = parse_date_text(f"{y} {season}")
-        return replace(span, precision="season") if span is not None else year_span(number)
+        if span is None:
+            return year_span(number)
+        return DateSpan(span.start, span.end, "season")  # cheaper than replace()
     if collapse_ws(month) is None:
         return year_span(number)
     m = month_number(month)
@@ -333,4 +352,5 @@ def article_date_display(el: etree._Element | None) -> str | None:
     """An ``ArticleDate`` (electronic publication) as ``YYYY Mon D``."""
     if el is None:
         return None
-    return date_display(child_text(el, "Year"), child_text(el, "Month"), child_text(el, "Day"))
+    kids = children_by_tag(el)
+    return date_display(kid_text(kids, "Year"), kid_text(kids, "Month"), kid_text(kids, "Day"))

@@ -8,7 +8,7 @@ cited papers' ids, so lookups here never descend below the list's own children.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from lxml import etree
@@ -19,7 +19,12 @@ from pipeline.transform.text import collapse_ws, flag, flatten
 
 def article_id(id_list: etree._Element | None, id_type: str) -> str | None:
     """The first non-blank direct ``ArticleId`` child of the given IdType."""
-    for raw in _article_ids(id_list, id_type):
+    return article_id_among(_article_id_elements(id_list), id_type)
+
+
+def article_id_among(ids: Iterable[etree._Element], id_type: str) -> str | None:
+    """``article_id`` over the list's ``ArticleId`` children, already found."""
+    for raw in _ids_of_type(ids, id_type):
         if raw is not None:
             return raw
     return None
@@ -44,12 +49,17 @@ def doi_candidates(
     ``article`` is the element holding the ELocationIDs (``Article``, or
     ``Book`` for a book); ``id_list`` the record's own ``ArticleIdList``.
     """
-    if article is not None:
-        for loc in article.iterfind("ELocationID"):
-            # ValidYN="N" marks a DOI NCBI knows to be wrong; absent means valid.
-            if loc.get("EIdType") == "doi" and flag(loc, "ValidYN", default=True):
-                yield "elocation", flatten(loc)
-    for raw in _article_ids(id_list, "doi"):
+    return _doi_candidates(_elocations(article), _article_id_elements(id_list))
+
+
+def _doi_candidates(
+    elocations: Iterable[etree._Element], ids: Iterable[etree._Element]
+) -> Iterator[tuple[str, str | None]]:
+    for loc in elocations:
+        # ValidYN="N" marks a DOI NCBI knows to be wrong; absent means valid.
+        if loc.get("EIdType") == "doi" and flag(loc, "ValidYN", default=True):
+            yield "elocation", flatten(loc)
+    for raw in _ids_of_type(ids, "doi"):
         yield "articleidlist", raw
 
 
@@ -59,25 +69,40 @@ def record_doi(article: etree._Element | None, id_list: etree._Element | None) -
     A DOI ELocationID marked ``ValidYN="N"`` is never a candidate; it is named
     in the problems, before those of the candidates.
     """
-    choice = choose_doi(doi_candidates(article, id_list))
-    flagged = tuple(marked_invalid_dois(article))
+    return record_doi_among(list(_elocations(article)), list(_article_id_elements(id_list)))
+
+
+def record_doi_among(
+    elocations: Sequence[etree._Element], ids: Iterable[etree._Element]
+) -> DoiChoice:
+    """``record_doi`` over the ``ELocationID`` and ``ArticleId`` elements, already found."""
+    choice = choose_doi(_doi_candidates(elocations, ids))
+    flagged = tuple(_marked_invalid(elocations))
     return replace(choice, problems=flagged + choice.problems) if flagged else choice
 
 
 def marked_invalid_dois(article: etree._Element | None) -> Iterator[str]:
     """A problem text per non-blank DOI ELocationID that PubMed marks ``ValidYN="N"``."""
-    if article is None:
-        return
-    for loc in article.iterfind("ELocationID"):
+    return _marked_invalid(_elocations(article))
+
+
+def _marked_invalid(elocations: Iterable[etree._Element]) -> Iterator[str]:
+    for loc in elocations:
         if loc.get("EIdType") == "doi" and not flag(loc, "ValidYN", default=True):
             raw = flatten(loc)
             if raw is not None:
                 yield f"ELocationID doi {raw!r} is marked invalid (ValidYN=N)"
 
 
-def _article_ids(id_list: etree._Element | None, id_type: str) -> Iterator[str | None]:
-    if id_list is None:
-        return
-    for el in id_list.iterfind("ArticleId"):
+def _elocations(article: etree._Element | None) -> Iterable[etree._Element]:
+    return () if article is None else article.iterfind("ELocationID")
+
+
+def _article_id_elements(id_list: etree._Element | None) -> Iterable[etree._Element]:
+    return () if id_list is None else id_list.iterfind("ArticleId")
+
+
+def _ids_of_type(ids: Iterable[etree._Element], id_type: str) -> Iterator[str | None]:
+    for el in ids:
         if el.get("IdType") == id_type:
             yield flatten(el)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lxml import etree
 
 from pipeline.models import Journal
 from pipeline.transform.issn import normalize_issn
-from pipeline.transform.text import child_text
+from pipeline.transform.text import children_by_tag, kid_text
 
 
 def issn_of_type(journal: etree._Element | None, issn_type: str) -> str | None:
     """The checked ``Journal/ISSN`` of the given IssnType (Print, Electronic)."""
     if journal is None:
         return None
-    for el in journal.iterfind("ISSN"):
+    return _issn_among(journal.iterfind("ISSN"), issn_type)
+
+
+def _issn_among(issns: Iterable[etree._Element], issn_type: str) -> str | None:
+    for el in issns:
         if el.get("IssnType") == issn_type:
             return normalize_issn(el.text)
     return None
@@ -23,15 +29,24 @@ def journal_from_citation(citation: etree._Element | None) -> Journal:
     """The ``Journal`` of a ``MedlineCitation`` (all None when absent)."""
     journal = citation.find("Article/Journal") if citation is not None else None
     info = citation.find("MedlineJournalInfo") if citation is not None else None
+    return journal_of(journal, info)
+
+
+def journal_of(journal: etree._Element | None, info: etree._Element | None) -> Journal:
+    """The ``Journal`` from ``Article/Journal`` and ``MedlineJournalInfo`` (either may be None)."""
+    # Children grouped once: a find() per field would cost as much each.
+    kids = children_by_tag(journal)
+    info_kids = children_by_tag(info)
+    issns = kids.get("ISSN", [])
     return Journal(
-        nlm_id=child_text(info, "NlmUniqueID"),
-        medline_ta=child_text(info, "MedlineTA"),
-        iso_abbreviation=child_text(journal, "ISOAbbreviation"),
-        title=child_text(journal, "Title"),
-        issn_print=issn_of_type(journal, "Print"),
-        issn_electronic=issn_of_type(journal, "Electronic"),
-        issn_linking=normalize_issn(child_text(info, "ISSNLinking")),
-        country=child_text(info, "Country"),
+        nlm_id=kid_text(info_kids, "NlmUniqueID"),
+        medline_ta=kid_text(info_kids, "MedlineTA"),
+        iso_abbreviation=kid_text(kids, "ISOAbbreviation"),
+        title=kid_text(kids, "Title"),
+        issn_print=_issn_among(issns, "Print"),
+        issn_electronic=_issn_among(issns, "Electronic"),
+        issn_linking=normalize_issn(kid_text(info_kids, "ISSNLinking")),
+        country=kid_text(info_kids, "Country"),
     )
 
 

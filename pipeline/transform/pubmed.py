@@ -12,6 +12,7 @@ and names the PubMed DTD does not declare are reported in the batch's warnings
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -23,13 +24,33 @@ from pipeline.transform.authors import (
     authors_from_list,
     editor_lists,
     editors_from_lists,
+    first_author_list,
+    investigators_among,
     investigators_from,
 )
 from pipeline.transform.dates import article_date_display, pub_date_from_element
 from pipeline.transform.drift import attribute_names, unknown_names
-from pipeline.transform.ids import article_id, normalize_pmcid, record_doi
-from pipeline.transform.journal import EMPTY_JOURNAL, journal_from_citation
-from pipeline.transform.text import abstract_text, child_text, flatten, texts
+from pipeline.transform.ids import (
+    article_id,
+    article_id_among,
+    normalize_pmcid,
+    record_doi,
+    record_doi_among,
+)
+from pipeline.transform.journal import EMPTY_JOURNAL, journal_of
+from pipeline.transform.text import (
+    Children,
+    abstract_text,
+    child_text,
+    children_by_tag,
+    find_under,
+    first,
+    flatten,
+    kid_text,
+    kid_texts,
+    texts,
+    texts_under,
+)
 from pipeline.xmlsafe import parse_xml
 
 RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle"})
@@ -101,41 +122,53 @@ def article_from_element(el: etree._Element) -> Article:
 
 
 def journal_article(el: etree._Element) -> Article:
-    citation = el.find("MedlineCitation")
-    ident = read_pmid(el.find("MedlineCitation/PMID"))
-    article = citation.find("Article") if citation is not None else None
-    issue = article.find("Journal/JournalIssue") if article is not None else None
-    id_list = el.find("PubmedData/ArticleIdList")
-    doi = record_doi(article, id_list)
+    # Each parent's children are grouped once (children_by_tag): a find() or
+    # iterfind() per field would cost about as much as the grouping each.
+    record = children_by_tag(el)
+    citations = record.get("MedlineCitation", [])
+    citation = citations[0] if citations else None
+    cit = children_by_tag(citation)
+    ident = read_pmid(find_under(citations, "PMID"))
+    article = first(cit, "Article")
+    art = children_by_tag(article)
+    # find_under keeps the paths' exact meaning: "Article/Journal" searches every
+    # Article of the citation, "Journal/JournalIssue" every Journal of the first.
+    journal = find_under(cit.get("Article", ()), "Journal")
+    issue = find_under(art.get("Journal", ()), "JournalIssue")
+    issue_kids = children_by_tag(issue)
+    id_list = find_under(record.get("PubmedData", ()), "ArticleIdList")
+    ids = list(id_list.iterchildren("ArticleId")) if id_list is not None else []
+    doi = record_doi_among(art.get("ELocationID", []), ids)
     chosen = doi.doi
-    authors, complete = authors_from_list(author_list(article))
+    lists = art.get("AuthorList", [])
+    authors, complete = authors_from_list(first_author_list(lists))
     return Article(
         pmid=ident.pmid,
         pmid_version=ident.version,
         status=citation.get("Status") if citation is not None else None,
         record_kind="article",
-        title=child_text(article, "ArticleTitle"),
-        vernacular_title=child_text(article, "VernacularTitle"),
-        journal=journal_from_citation(citation),
-        volume=child_text(issue, "Volume"),
-        issue=child_text(issue, "Issue"),
-        pages=pages_of(article.find("Pagination") if article is not None else None),
-        pub_date=pub_date_from_element(issue.find("PubDate") if issue is not None else None),
-        epub_date=article_date_display(electronic_date(article)),
+        title=kid_text(art, "ArticleTitle"),
+        vernacular_title=kid_text(art, "VernacularTitle"),
+        journal=journal_of(journal, first(cit, "MedlineJournalInfo")),
+        volume=kid_text(issue_kids, "Volume"),
+        issue=kid_text(issue_kids, "Issue"),
+        pages=_pages(children_by_tag(first(art, "Pagination"))),
+        pub_date=pub_date_from_element(first(issue_kids, "PubDate")),
+        epub_date=article_date_display(_electronic_among(art.get("ArticleDate", ()))),
         doi=chosen.key if chosen else None,
         doi_display=chosen.display if chosen else None,
         doi_source=chosen.source if chosen else None,
-        pmcid=normalize_pmcid(article_id(id_list, "pmc")),
-        publication_types=texts(article, "PublicationTypeList/PublicationType"),
-        languages=texts(article, "Language"),
+        pmcid=normalize_pmcid(article_id_among(ids, "pmc")),
+        publication_types=texts_under(art.get("PublicationTypeList", ()), "PublicationType"),
+        languages=kid_texts(art, "Language"),
         authors=authors,
         author_list_complete=complete,
-        abstract=abstract_text(article.find("Abstract") if article is not None else None),
+        abstract=abstract_text(first(art, "Abstract")),
         doi_alternate=doi.alternate,
         doi_conflict=doi.conflict,
         doi_problem=doi.problem,
-        editors=editors_from_lists(editor_lists(article)),
-        investigators=investigators_from(citation),
+        editors=editors_from_lists(lst for lst in lists if lst.get("Type") == "editors"),
+        investigators=investigators_among(cit.get("InvestigatorList", ())),
     )
 
 
@@ -200,11 +233,15 @@ def read_pmid(el: etree._Element | None) -> _Pmid:
 
 def pages_of(pagination: etree._Element | None) -> str | None:
     """MedlinePgn, else ``StartPage-EndPage`` (or StartPage alone)."""
-    medline = child_text(pagination, "MedlinePgn")
+    return _pages(children_by_tag(pagination))
+
+
+def _pages(kids: Children) -> str | None:
+    medline = kid_text(kids, "MedlinePgn")
     if medline is not None:
         return medline
-    start = child_text(pagination, "StartPage")
-    end = child_text(pagination, "EndPage")
+    start = kid_text(kids, "StartPage")
+    end = kid_text(kids, "EndPage")
     if start is None:
         return None
     return start if end is None else f"{start}-{end}"
@@ -213,7 +250,11 @@ def pages_of(pagination: etree._Element | None) -> str | None:
 def electronic_date(article: etree._Element | None) -> etree._Element | None:
     if article is None:
         return None
-    for el in article.iterfind("ArticleDate"):
+    return _electronic_among(article.iterfind("ArticleDate"))
+
+
+def _electronic_among(dates: Iterable[etree._Element]) -> etree._Element | None:
+    for el in dates:
         if el.get("DateType") == "Electronic":
             return el
     return None
