@@ -40,7 +40,8 @@ class ConceptDefinition:
 
 @dataclass(frozen=True, slots=True)
 class Concept:
-    uid: int
+    # None: known only by its CUI (a bulk concept without links: NAMES.RRF has no UID).
+    uid: int | None
     cui: str
     name: str
     definition: str | None

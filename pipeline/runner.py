@@ -188,7 +188,7 @@ def _plan_concept(
         concept = resolve_concept(client, ref)
     except ConceptError as exc:
         return ConceptPlan(ref.value, None, client.stats.requests - before, {}, str(exc))
-    link = client.link_pubmed(concept.uid)
+    link = client.link_pubmed(linkable_uid(concept))
     requests = client.stats.requests - before
     counts: dict[str, int] = {}
     for category in settings.categories:
@@ -274,11 +274,12 @@ def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOp
             log.warning("concept %s failed: %s", ref, exc)
             found.failures.append(ConceptFailure(ref.value, str(exc)))
             continue
-        if concept.uid in seen:
+        uid = linkable_uid(concept)  # an E-utilities summary always carries its UID
+        if uid in seen:
             continue
-        seen.add(concept.uid)
+        seen.add(uid)
         found.concepts.append((ref, concept))
-        link = client.link_pubmed(concept.uid)
+        link = client.link_pubmed(uid)
         for category in settings.categories:
             found.hits[(concept.cui, category.name)], link = client.search_category(
                 link,
@@ -310,6 +311,12 @@ def resolve_concept(client: EutilsClient, ref: ConceptRef) -> Concept:
     errors = [f"UID {s.uid}: {s.message}" for s in summaries if isinstance(s, SummaryError)]
     detail = "; ".join(errors) or "no summary matches"
     raise ConceptError(f"MedGen could not summarize {ref.kind} {ref.value!r} ({detail})")
+
+
+def linkable_uid(concept: Concept) -> int:
+    if concept.uid is None:
+        raise ConceptError(f"{concept.cui} has no MedGen UID to link from")
+    return concept.uid
 
 
 def _matches(concept: Concept, ref: ConceptRef) -> bool:

@@ -51,7 +51,7 @@ def _concept(ref: ConceptRef, links: ConceptLinks | None, text: ConceptText | No
     name = (preferred.name if preferred else None) or (links.name if links else None) or ref.value
     definition = next((d for d in text.definitions if not d.suppressed), None) if text else None
     return Concept(
-        uid=links.uid if links else 0,
+        uid=links.uid if links else None,
         cui=links.cui if links else ref.value,
         name=name,
         definition=definition.text if definition else None,

@@ -199,6 +199,10 @@ def _online(
     client = client or make_client(settings, BuildOptions(concepts=(), raw_dir=raw_dir))
     hits: dict[tuple[str, str], CategorySearch] = {}
     for _, concept in medgen.concepts:
+        if concept.uid is None:  # no links in the files: nothing to search
+            for category in settings.categories:
+                hits[(concept.cui, category.name)] = CategorySearch(0, ())
+            continue
         link = client.link_pubmed(concept.uid)
         for category in settings.categories:
             hits[(concept.cui, category.name)], link = client.search_category(

@@ -17,7 +17,7 @@ _date = pa.date32()
 CONCEPTS = pa.schema(
     [
         pa.field("cui", _str, nullable=False),
-        pa.field("uid", _i64, nullable=False),
+        pa.field("uid", _i64),
         pa.field("name", _str, nullable=False),
         pa.field("definition", _str),
         pa.field("definition_source", _str),

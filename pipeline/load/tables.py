@@ -73,7 +73,7 @@ def _members_column(groups: list[Any], field: str, type_: pa.DataType) -> pa.Arr
 
 
 def concepts_table(concepts: Iterable[Concept], db_build: str | None) -> pa.Table:
-    rows = sorted(concepts, key=lambda c: (c.cui, c.uid))
+    rows = sorted(concepts, key=lambda c: (c.cui, c.uid or 0))
     return _table(
         schemas.CONCEPTS,
         rows,

@@ -6,6 +6,7 @@ import gzip
 import re
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from pipeline.cli import main
@@ -115,3 +116,40 @@ def test_an_unknown_cui_is_a_failed_concept_and_the_run_is_partial(tmp_path):
     )
     assert result.exit_code == 65
     assert "C9999999" in result.output
+
+
+def test_a_concept_with_names_but_no_links_is_found_with_no_uid_and_no_citations(tmp_path):
+    files = medgen_files(tmp_path)
+    names = (
+        f"#CUI|name|source|SUPPRESS|\n{CUI}|Refractory Acute Leukemia|NCI|N|\n"
+        "C0000077|Lonely|MSH|N|\n"
+    )
+    files["NAMES.RRF.gz"] = gzip.compress(names.encode())
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    write_baseline_and_update(tmp_path / "pubmed")
+    out = tmp_path / "out"
+    result = invoke(
+        "bulk",
+        "--concept",
+        "C0000077",
+        "--concept",
+        CUI,
+        "--out",
+        str(out),
+        "--executor",
+        "serial",
+        "--links",
+        str(tmp_path / "medgen_pubmed_lnk.txt.gz"),
+        "--names",
+        str(tmp_path / "NAMES.RRF.gz"),
+        "--definitions",
+        str(tmp_path / "MGDEF.RRF.gz"),
+        "--pubmed",
+        str(tmp_path / "pubmed"),
+    )
+    assert result.exit_code == 0, result.output
+    concepts = {r["cui"]: r for r in pq.read_table(out / "current" / "concepts").to_pylist()}
+    assert concepts["C0000077"]["uid"] is None
+    assert concepts["C0000077"]["name"] == "Lonely"
+    assert concepts[CUI]["uid"] == 1662593
