@@ -65,11 +65,6 @@ def affiliation_from_element(info: etree._Element) -> Affiliation | None:
     return Affiliation(text=text, identifiers=tuple(values), identifier_sources=tuple(sources))
 
 
-def orcid_of(author: etree._Element) -> str | None:
-    """The first readable ORCID among the author's own Identifiers."""
-    return _orcid_among(author.iterfind("Identifier"))
-
-
 def _orcid_among(identifiers: Iterable[etree._Element]) -> str | None:
     for ident in identifiers:
         if (ident.get("Source") or "").strip().upper() == "ORCID":

@@ -41,20 +41,14 @@ def normalize_pmcid(raw: str | None) -> str | None:
     return f"PMC{text}" if text.isdigit() else text
 
 
-def doi_candidates(
-    article: etree._Element | None, id_list: etree._Element | None
-) -> Iterator[tuple[str, str | None]]:
-    """``(source, raw)`` pairs in order of trust: valid ELocationIDs, then ArticleIds.
-
-    ``article`` is the element holding the ELocationIDs (``Article``, or
-    ``Book`` for a book); ``id_list`` the record's own ``ArticleIdList``.
-    """
-    return _doi_candidates(_elocations(article), _article_id_elements(id_list))
-
-
 def _doi_candidates(
     elocations: Iterable[etree._Element], ids: Iterable[etree._Element]
 ) -> Iterator[tuple[str, str | None]]:
+    """``(source, raw)`` pairs in order of trust: valid ELocationIDs, then ArticleIds.
+
+    ``elocations`` are those of ``Article`` (``Book`` for a book); ``ids`` the
+    record's own ``ArticleIdList`` children.
+    """
     for loc in elocations:
         # ValidYN="N" marks a DOI NCBI knows to be wrong; absent means valid.
         if loc.get("EIdType") == "doi" and flag(loc, "ValidYN", default=True):
@@ -79,11 +73,6 @@ def record_doi_among(
     choice = choose_doi(_doi_candidates(elocations, ids))
     flagged = tuple(_marked_invalid(elocations))
     return replace(choice, problems=flagged + choice.problems) if flagged else choice
-
-
-def marked_invalid_dois(article: etree._Element | None) -> Iterator[str]:
-    """A problem text per non-blank DOI ELocationID that PubMed marks ``ValidYN="N"``."""
-    return _marked_invalid(_elocations(article))
 
 
 def _marked_invalid(elocations: Iterable[etree._Element]) -> Iterator[str]:

@@ -11,13 +11,6 @@ from pipeline.transform.issn import normalize_issn
 from pipeline.transform.text import children_by_tag, kid_text
 
 
-def issn_of_type(journal: etree._Element | None, issn_type: str) -> str | None:
-    """The checked ``Journal/ISSN`` of the given IssnType (Print, Electronic)."""
-    if journal is None:
-        return None
-    return _issn_among(journal.iterfind("ISSN"), issn_type)
-
-
 def _issn_among(issns: Iterable[etree._Element], issn_type: str) -> str | None:
     for el in issns:
         if el.get("IssnType") == issn_type:

@@ -247,12 +247,6 @@ def _pages(kids: Children) -> str | None:
     return start if end is None else f"{start}-{end}"
 
 
-def electronic_date(article: etree._Element | None) -> etree._Element | None:
-    if article is None:
-        return None
-    return _electronic_among(article.iterfind("ArticleDate"))
-
-
 def _electronic_among(dates: Iterable[etree._Element]) -> etree._Element | None:
     for el in dates:
         if el.get("DateType") == "Electronic":
