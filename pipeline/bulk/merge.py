@@ -9,7 +9,7 @@ newer ``PMID/@Version``; a ``DeleteCitation`` removes what earlier files said
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,13 +23,30 @@ VERSION_SPAN = 1_000  # pmid * SPAN + version: one int64 key per (PMID, version)
 class Winners:
     by_pmid: dict[int, tuple[int, int]]  # PMID -> (file index, version)
     deleted: frozenset[int]  # deleted and not added back
+    # Per file index: the winning (PMID, version) keys and PMIDs it holds, grouped
+    # once here rather than by a scan of every winner for each file and table.
+    by_file: dict[int, tuple[pa.Array, pa.Array]] = field(default_factory=dict)
 
     def keys_from(self, index: int) -> pa.Array:
-        keys = sorted(p * VERSION_SPAN + v for p, (i, v) in self.by_pmid.items() if i == index)
-        return pa.array(keys, pa.int64())
+        return self.by_file[index][0] if index in self.by_file else _EMPTY
 
     def pmids_from(self, index: int) -> pa.Array:
-        return pa.array(sorted(p for p, (i, _) in self.by_pmid.items() if i == index), pa.int64())
+        return self.by_file[index][1] if index in self.by_file else _EMPTY
+
+
+_EMPTY = pa.array([], pa.int64())
+
+
+def _group_by_file(by_pmid: dict[int, tuple[int, int]]) -> dict[int, tuple[pa.Array, pa.Array]]:
+    grouped: dict[int, list[tuple[int, int]]] = {}
+    for pmid, (index, version) in by_pmid.items():
+        grouped.setdefault(index, []).append((pmid, version))
+    out = {}
+    for index, pairs in grouped.items():
+        pairs.sort()
+        keys = pa.array([p * VERSION_SPAN + v for p, v in pairs], pa.int64())
+        out[index] = (keys, pa.array([p for p, _ in pairs], pa.int64()))
+    return out
 
 
 def choose(parses: Iterable[FileParse]) -> Winners:
@@ -46,7 +63,7 @@ def choose(parses: Iterable[FileParse]) -> Winners:
             if old is not None and old[0] < parse.index:
                 del current[pmid]
                 deleted.add(pmid)
-    return Winners(current, frozenset(deleted))
+    return Winners(current, frozenset(deleted), _group_by_file(current))
 
 
 def surviving_rows(table_name: str, part: pa.Table, index: int, winners: Winners) -> pa.Table:
