@@ -30,6 +30,24 @@ def medgen_files(folder: Path) -> dict[str, bytes]:
     }
 
 
+def bulk_args(folder: Path, out: Path, *concepts: str) -> list[str]:
+    """bulk, serially, over the MedGen files and pubmed/ written into ``folder``."""
+    args = ["bulk", *(a for c in concepts for a in ("--concept", c)), "--out", str(out)]
+    return [
+        *args,
+        "--executor",
+        "serial",
+        "--links",
+        str(folder / "medgen_pubmed_lnk.txt.gz"),
+        "--names",
+        str(folder / "NAMES.RRF.gz"),
+        "--definitions",
+        str(folder / "MGDEF.RRF.gz"),
+        "--pubmed",
+        str(folder / "pubmed"),
+    ]
+
+
 def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -95,25 +113,7 @@ def test_an_unknown_cui_is_a_failed_concept_and_the_run_is_partial(tmp_path):
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     write_baseline_and_update(tmp_path / "pubmed")
-    result = invoke(
-        "bulk",
-        "--concept",
-        CUI,
-        "--concept",
-        "C9999999",
-        "--out",
-        str(tmp_path / "out"),
-        "--executor",
-        "serial",
-        "--links",
-        str(tmp_path / "medgen_pubmed_lnk.txt.gz"),
-        "--names",
-        str(tmp_path / "NAMES.RRF.gz"),
-        "--definitions",
-        str(tmp_path / "MGDEF.RRF.gz"),
-        "--pubmed",
-        str(tmp_path / "pubmed"),
-    )
+    result = invoke(*bulk_args(tmp_path, tmp_path / "out", CUI, "C9999999"))
     assert result.exit_code == 65
     assert "C9999999" in result.output
 
@@ -129,25 +129,7 @@ def test_a_concept_with_names_but_no_links_is_found_with_no_uid_and_no_citations
         (tmp_path / name).write_bytes(data)
     write_baseline_and_update(tmp_path / "pubmed")
     out = tmp_path / "out"
-    result = invoke(
-        "bulk",
-        "--concept",
-        "C0000077",
-        "--concept",
-        CUI,
-        "--out",
-        str(out),
-        "--executor",
-        "serial",
-        "--links",
-        str(tmp_path / "medgen_pubmed_lnk.txt.gz"),
-        "--names",
-        str(tmp_path / "NAMES.RRF.gz"),
-        "--definitions",
-        str(tmp_path / "MGDEF.RRF.gz"),
-        "--pubmed",
-        str(tmp_path / "pubmed"),
-    )
+    result = invoke(*bulk_args(tmp_path, out, "C0000077", CUI))
     assert result.exit_code == 0, result.output
     concepts = {r["cui"]: r for r in pq.read_table(out / "current" / "concepts").to_pylist()}
     assert concepts["C0000077"]["uid"] is None
