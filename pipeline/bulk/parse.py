@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from typing import IO, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from isal import igzip
 from lxml import etree
 
+from pipeline.bulk.skim import Skimmer
 from pipeline.errors import ResponseFormatError
 from pipeline.load import schemas, tables
 from pipeline.models import Article, Reject
@@ -77,13 +80,18 @@ class FileParse:
 
 
 def open_xml(path: Path) -> IO[bytes]:
-    """A binary stream of the file's XML; ``.gz`` files are decompressed on the fly."""
+    """A binary stream of the file's XML; ``.gz`` files are decompressed on the fly.
+
+    isal's igzip is the gzip module's interface (same errors, CRC checked) over
+    Intel's ISA-L inflate: about 2.8x zlib's speed, a tenth of a bulk parse.
+    """
     if path.suffix == ".gz":
-        return cast(IO[bytes], gzip.open(path, "rb"))
+        # isal ships no annotations for its constructors.
+        return cast(IO[bytes], igzip.open(path, "rb"))  # type: ignore[no-untyped-call]
     return path.open("rb")
 
 
-def _records(stream: IO[bytes]) -> Iterator[etree._Element]:
+def _records(stream: IO[bytes] | Skimmer) -> Iterator[etree._Element]:
     # Same hardening as pipeline.xmlsafe: no DTD, no entities, no network.
     context = etree.iterparse(
         stream,
@@ -125,7 +133,9 @@ class _PartWriter:
         if name not in self.writers:
             path = self.work_dir / name / f"{self.index:06d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            writer = pq.ParquetWriter(path, schema, compression="zstd")
+            # Staging parts are read once, by the merge, then deleted: lz4 writes
+            # them in about half zstd's time (published files stay zstd).
+            writer = pq.ParquetWriter(path, schema, compression="lz4")
             self.stack.callback(writer.close)
             self.writers[name], self.paths[name] = writer, str(path)
         return self.writers[name]
@@ -153,6 +163,10 @@ def parse_file(
     gc.disable()
     try:
         return _parse_file(Path(path), index, Path(work_dir), keep)
+    except ResponseFormatError as exc:
+        raise ResponseFormatError(f"{Path(path).name}: {exc}") from exc
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ResponseFormatError(f"{Path(path).name}: damaged gzip stream ({exc})") from exc
     finally:
         if collecting:
             gc.enable()
@@ -167,7 +181,8 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: frozenset[int] | N
     rejected = 0
     with ExitStack() as stack:
         out = _PartWriter(work_dir, index, stack)
-        stream = stack.enter_context(open_xml(path))
+        # The parser sees the file without the subtrees no table reads (skim.py).
+        stream = Skimmer(stack.enter_context(open_xml(path)))
         for element in _records(stream):
             if element.tag == DELETE:
                 deleted.extend(deleted_pmids(element)[0])

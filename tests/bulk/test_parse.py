@@ -1,0 +1,48 @@
+"""parse_file: one PubMed file to Parquet parts; damage names the file."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.bulk.parse import parse_file
+from pipeline.errors import ResponseFormatError
+from tests.bulk.test_skim import TRICKY
+
+
+def write_gz(path: Path, data: bytes) -> str:
+    path.write_bytes(gzip.compress(data))
+    return str(path)
+
+
+def test_a_gzipped_file_is_parsed_without_its_skipped_subtrees(tmp_path):
+    result = parse_file(write_gz(tmp_path / "pubmed99n0001.xml.gz", TRICKY), 0, str(tmp_path / "w"))
+    assert result.pmids == (1,)
+    articles = pq.read_table(result.parts["articles"]).to_pylist()
+    assert articles[0]["title"] == "Kept title"
+
+
+def test_a_truncated_gzip_file_is_a_format_error_naming_the_file(tmp_path):
+    whole = gzip.compress(TRICKY)
+    path = tmp_path / "pubmed99n0002.xml.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ResponseFormatError, match=r"pubmed99n0002\.xml\.gz: damaged gzip"):
+        parse_file(str(path), 0, str(tmp_path / "w"))
+
+
+def test_a_file_cut_inside_a_skipped_element_is_a_format_error_naming_the_file(tmp_path):
+    cut = TRICKY[: TRICKY.index(b"<Reference>") + 5]
+    path = write_gz(tmp_path / "pubmed99n0003.xml.gz", cut)
+    with pytest.raises(ResponseFormatError, match=r"pubmed99n0003.*<ReferenceList> never closes"):
+        parse_file(path, 0, str(tmp_path / "w"))
+
+
+def test_malformed_xml_in_a_kept_element_is_a_format_error_naming_the_file(tmp_path):
+    bad = TRICKY.replace(b"<ArticleTitle>", b"<ArticleTitle><b>")
+    path = tmp_path / "pubmed99n0004.xml"
+    path.write_bytes(bad)
+    with pytest.raises(ResponseFormatError, match=r"pubmed99n0004\.xml: not well-formed"):
+        parse_file(str(path), 0, str(tmp_path / "w"))
