@@ -105,7 +105,8 @@ def _attr(name: str) -> Callable[[Any], Any]:
     return lambda r: getattr(r, name)
 
 
-def articles_table(articles: Iterable[Article]) -> pa.Table:
+def articles_table(articles: Iterable[Article], authors: pa.Array | None = None) -> pa.Table:
+    """One row per PMID; ``authors``: the column, already built (see article_tables)."""
     rows = sorted(articles, key=lambda a: a.pmid)
     return _table(
         schemas.ARTICLES,
@@ -136,7 +137,7 @@ def articles_table(articles: Iterable[Article]) -> pa.Table:
             "languages": "languages",
             "author_list_complete": "author_list_complete",
             # Author records carry every field of the struct (display is a property).
-            "authors": "authors",
+            "authors": "authors" if authors is None else authors,
             "abstract": "abstract",
             "pub_date_start": "pub_date.start",
             "pub_date_end": "pub_date.end",
@@ -170,6 +171,15 @@ def people_table(
 ) -> pa.Table:
     ordered = sorted(articles, key=lambda a: a.pmid)
     rows = [x for a in ordered for x in people(a)]
+    return _people(schema, ordered, rows, people)
+
+
+def _people(
+    schema: pa.Schema,
+    ordered: Sequence[Article],
+    rows: Sequence[Author],
+    people: Callable[[Article], Sequence[Author]],
+) -> pa.Table:
     affiliations = [x.affiliations for x in rows]
     return _table(
         schema,
@@ -201,6 +211,24 @@ def people_table(
     )
 
 
+def authors_column(ordered: Sequence[Article], authors: pa.Table) -> pa.Array:
+    """``articles.authors`` from the authors table of the same articles, in the same order.
+
+    The struct's children are the authors table's columns (only ``display`` is
+    new): building them once serves both tables.
+    """
+    rows = [x for a in ordered for x in a.authors]
+    display = pa.array([x.display for x in rows], pa.string())
+    struct_type = schemas.AUTHOR_STRUCT
+    children = [
+        display if f.name == "display" else authors.column(f.name).combine_chunks()
+        for f in struct_type
+    ]
+    values = pa.StructArray.from_arrays(children, fields=list(struct_type))
+    offsets = pa.array([0, *accumulate(len(a.authors) for a in ordered)], pa.int32())
+    return pa.ListArray.from_arrays(offsets, values, type=schemas.ARTICLES.field("authors").type)
+
+
 def journals_table(articles: Iterable[Article]) -> pa.Table:
     """One row per NLM Unique ID; the lowest PMID's record of it wins (deterministic)."""
     by_id: dict[str, Journal] = {}
@@ -213,9 +241,11 @@ def journals_table(articles: Iterable[Article]) -> pa.Table:
 
 def article_tables(articles: Sequence[Article], rejects: Sequence[Reject]) -> dict[str, pa.Table]:
     """Every table built from the fetched PubMed records, by path in the snapshot."""
+    ordered = sorted(articles, key=lambda a: a.pmid)
+    authors = authors_table(ordered)
     return {
-        "articles/part-0.parquet": articles_table(articles),
-        "authors/part-0.parquet": authors_table(articles),
+        "articles/part-0.parquet": articles_table(ordered, authors_column(ordered, authors)),
+        "authors/part-0.parquet": authors,
         "editors/part-0.parquet": editors_table(articles),
         "investigators/part-0.parquet": investigators_table(articles),
         "journals/part-0.parquet": journals_table(articles),

@@ -130,10 +130,21 @@ def author_from_element(el: etree._Element, position: int) -> Author:
         collective_name=collective,
         orcid=orcid,
         affiliations=affiliations,
-        valid=flag(el, "ValidYN", default=True),
-        equal_contrib=flag(el, "EqualContrib", default=False),
+        valid=_valid(el),
+        equal_contrib=_equal_contrib(el),
         orcid_source=orcid_source,
     )
+
+
+def _valid(el: etree._Element) -> bool:
+    # Inlined common cases of flag(): read for every one of millions of authors.
+    value = el.get("ValidYN")
+    return True if value is None or value == "Y" else flag(el, "ValidYN", default=True)
+
+
+def _equal_contrib(el: etree._Element) -> bool:
+    value = el.get("EqualContrib")
+    return False if value is None else flag(el, "EqualContrib", default=False)
 
 
 def authors_from_list(list_el: etree._Element | None) -> tuple[tuple[Author, ...], bool]:

@@ -20,10 +20,36 @@ def collapse_ws(text: str | None) -> str | None:
     """Whitespace runs (newlines, tabs, NBSP) become one space; blank is None."""
     if text is None:
         return None
+    if len(text) > _LONG and _tidy(text):
+        return text
     # str.split() splits on exactly what the regex \s+ matches (str.isspace),
     # and is several times faster on the millions of short names in a bulk run.
     out = " ".join(text.split())
     return out or None
+
+
+# Shorter texts (names, most fields) are split and joined at once: for them
+# the checks below would cost as much as the work they spare.
+_LONG = 48
+
+
+def _tidy(text: str) -> bool:
+    """True when collapsing would change nothing, for ASCII text.
+
+    Checked only where it pays (abstracts, titles, affiliations): four C-level
+    scans instead of splitting into hundreds of words and joining them again.
+    In ASCII, XML text can hold no whitespace but space, tab, CR and LF (the
+    other ASCII whitespace characters are not XML characters).
+    """
+    return (
+        text.isascii()
+        and text[0] != " "
+        and text[-1] != " "
+        and "  " not in text
+        and "\n" not in text
+        and "\t" not in text
+        and "\r" not in text
+    )
 
 
 def flatten(el: etree._Element | None) -> str | None:
@@ -35,6 +61,8 @@ def flatten(el: etree._Element | None) -> str | None:
     raw = el.text if not len(el) else "".join(t for t in el.itertext() if isinstance(t, str))
     if not raw:
         return None
+    if len(raw) > _LONG and _tidy(raw):
+        return raw
     # collapse_ws inlined: some thirty texts per record come through here.
     return " ".join(raw.split()) or None
 
@@ -111,6 +139,8 @@ def name_text(el: etree._Element | None) -> str | None:
     raw = el.text if not len(el) else "".join(t for t in el.itertext() if isinstance(t, str))
     if not raw:
         return None
+    if raw.isascii() and raw.isalpha():  # most name parts: nothing to collapse, and NFC
+        return raw
     text = " ".join(raw.split())
     if not text:
         return None

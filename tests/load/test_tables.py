@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.load import schemas
-from pipeline.load.tables import article_tables
+from pipeline.load.tables import article_tables, articles_table
 from pipeline.models import Article, Reject
 from pipeline.transform.pubmed import parse_efetch
 
@@ -153,3 +153,12 @@ def test_journals_table_has_one_row_per_nlm_unique_id(tables: dict[str, pa.Table
         ("0255562", "N Engl J Med", "0028-4793"),
         ("9000001", "Fixture J", None),
     ]
+
+
+def test_articles_authors_column_shared_with_the_authors_table_equals_one_built_alone(
+    fixture_articles: list[Article], tables: dict[str, pa.Table]
+):
+    alone = articles_table(fixture_articles)
+    assert any(a.authors for a in fixture_articles)
+    assert any(not a.authors for a in fixture_articles)
+    assert tables["articles/part-0.parquet"].equals(alone)

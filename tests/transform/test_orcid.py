@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.transform.orcid import normalize_orcid, orcid_check_digit, orcid_in_text
+from pipeline.transform.orcid import (
+    normalize_orcid,
+    normalize_orcid_any,
+    orcid_check_digit,
+    orcid_in_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -113,3 +118,12 @@ def test_normalize_orcid_never_raises_and_is_idempotent(raw: str):
 def test_orcid_in_text_never_raises_and_gives_a_canonical_id(text: str, owner: str | None):
     found = orcid_in_text(text, owner)
     assert found is None or normalize_orcid(found) == found
+
+
+@given(
+    st.from_regex(
+        r"(https://orcid\.org/)?[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]", fullmatch=True
+    )
+)
+def test_normalize_orcid_shortcut_agrees_with_the_general_path(raw: str):
+    assert normalize_orcid(raw) == normalize_orcid_any(raw)

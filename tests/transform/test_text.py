@@ -113,3 +113,33 @@ def test_flatten_loses_no_character_but_whitespace(parts: list[str]):
         etree.SubElement(el, "i").text = part
     flat = flatten(el) or ""
     assert "".join(flat.split()) == "".join("".join(parts).split())
+
+
+# Long texts of words and every kind of whitespace XML can carry, so that both
+# the shortcut for already-tidy ASCII text and the split-and-join path are taken.
+WORDY_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from([" ", "  ", "\n", "\t", "\r", "\u00a0", "\u2009"]),
+        st.text(alphabet="abcXYZ.,;-", min_size=1, max_size=12),
+        XML_TEXT,
+    ),
+    max_size=40,
+).map("".join)
+# Long ASCII texts, mostly tidy: one stray whitespace character is what the shortcut must see.
+ASCII_TEXT = st.tuples(
+    st.lists(st.text(alphabet="abcXYZ.,;-", min_size=1, max_size=12), min_size=6, max_size=12),
+    st.sampled_from(["", " ", "  ", "\n", "\t", "\r"]),
+    st.integers(min_value=0, max_value=12),
+).map(lambda t: " ".join(t[0][: t[2]]) + t[1] + " ".join(t[0][t[2] :]))
+
+
+@given(st.one_of(WORDY_TEXT, ASCII_TEXT))
+def test_collapse_ws_equals_splitting_and_joining_on_any_text(text: str):
+    assert collapse_ws(text) == (" ".join(text.split()) or None)
+
+
+@given(st.one_of(WORDY_TEXT, ASCII_TEXT))
+def test_flatten_equals_splitting_and_joining_its_text(text: str):
+    el = etree.Element("T")
+    el.text = text
+    assert flatten(el) == (" ".join(text.split()) or None)
