@@ -35,8 +35,8 @@ from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
 from pipeline.logs import CONCEPT, RUN_ID
 from pipeline.models import Article, Category, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
+from pipeline.resolve import Resolution, resolve_concepts
 from pipeline.transform.citations import CitationRow, citation_row
-from pipeline.transform.medgen import SummaryError, parse_medgen_summaries
 from pipeline.transform.pubmed import parse_efetch
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ class ConceptPlan:
 @dataclass(frozen=True, slots=True)
 class Plan:
     concepts: tuple[ConceptPlan, ...]
+    resolve: int  # shared by the concepts: batched esearch and esummary
     efetch: int
     einfo: int
     rate: float
@@ -152,7 +153,8 @@ class Plan:
 
     @property
     def requests(self) -> int:
-        return sum(c.requests for c in self.concepts) + self.efetch + self.einfo
+        concepts = sum(c.requests for c in self.concepts)
+        return self.resolve + concepts + self.efetch + self.einfo
 
     @property
     def seconds(self) -> float:
@@ -168,11 +170,14 @@ def plan(settings: Settings, options: BuildOptions) -> Plan:
     never larger, so a build never sends more than the plan says (retries aside).
     """
     client = make_client(settings, options, dry_run=True)
-    concepts = [_plan_concept(client, settings, options, ref) for ref in options.concepts]
+    resolved = resolve_concepts(client, options.concepts)
+    resolving = client.stats.requests
+    concepts = [_plan_concept(client, settings, options, ref, resolved) for ref in options.concepts]
     kept = sum(min(n, options.per_category or n) for c in concepts for n in c.counts.values())
     limiter = client.limiter
     return Plan(
         concepts=tuple(concepts),
+        resolve=resolving,
         efetch=math.ceil(kept / settings.efetch_batch_size),
         einfo=2,
         rate=settings.requests_per_second,
@@ -181,13 +186,16 @@ def plan(settings: Settings, options: BuildOptions) -> Plan:
 
 
 def _plan_concept(
-    client: EutilsClient, settings: Settings, options: BuildOptions, ref: ConceptRef
+    client: EutilsClient,
+    settings: Settings,
+    options: BuildOptions,
+    ref: ConceptRef,
+    resolved: dict[ConceptRef, Resolution],
 ) -> ConceptPlan:
     before = client.stats.requests
-    try:
-        concept = resolve_concept(client, ref)
-    except ConceptError as exc:
-        return ConceptPlan(ref.value, None, client.stats.requests - before, {}, str(exc))
+    concept = resolved[ref]
+    if isinstance(concept, ConceptError):
+        return ConceptPlan(ref.value, None, 0, {}, str(concept))
     link = client.link_pubmed(linkable_uid(concept))
     requests = client.stats.requests - before
     counts: dict[str, int] = {}
@@ -209,8 +217,8 @@ def describe_plan(plan: Plan) -> str:
         lines.append(f"  {c.ref} ({c.cui}): {c.requests} requests; counts: {counts}")
     lines.append(
         f"requests: {plan.requests} at most "
-        f"({sum(c.requests for c in plan.concepts)} for concepts, "
-        f"{plan.efetch} efetch, {plan.einfo} einfo), retries aside"
+        f"({plan.resolve} resolving concepts, {sum(c.requests for c in plan.concepts)} "
+        f"linking and searching, {plan.efetch} efetch, {plan.einfo} einfo), retries aside"
     )
     lines.append(f"estimated time at {plan.rate:g} requests/s: {plan.seconds:.0f} s")
     return "\n".join(lines)
@@ -264,15 +272,15 @@ def _build(
 def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOptions) -> _Found:
     found = _Found()
     seen: set[int] = set()
+    resolved = resolve_concepts(client, options.concepts)
     bar = tqdm(options.concepts, desc="concepts", unit="concept", disable=not options.progress)
     for ref in bar:
         CONCEPT.set(ref.value)
         bar.set_postfix(requests=client.stats.requests, refresh=False)
-        try:
-            concept = resolve_concept(client, ref)
-        except ConceptError as exc:
-            log.warning("concept %s failed: %s", ref, exc)
-            found.failures.append(ConceptFailure(ref.value, str(exc)))
+        concept = resolved[ref]
+        if isinstance(concept, ConceptError):
+            log.warning("concept %s failed: %s", ref, concept)
+            found.failures.append(ConceptFailure(ref.value, str(concept)))
             continue
         uid = linkable_uid(concept)  # an E-utilities summary always carries its UID
         if uid in seen:
@@ -291,40 +299,10 @@ def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOp
     return found
 
 
-def resolve_concept(client: EutilsClient, ref: ConceptRef) -> Concept:
-    """A UID is looked up directly; a CUI or name is searched for first."""
-    if ref.kind == "uid":
-        uids: Sequence[int] = (int(ref.value),)
-    else:
-        term = ref.value if ref.kind == "cui" else f'"{ref.value}"'
-        uids = client.search_medgen(term).ids
-        if not uids:
-            raise ConceptError(f"no MedGen concept matches {ref.kind} {ref.value!r}")
-    summaries = parse_medgen_summaries(client.summarize_medgen(uids))
-    concepts = [s for s in summaries if isinstance(s, Concept)]
-    match = [c for c in concepts if _matches(c, ref)]
-    if len(match) == 1 or (len(concepts) == 1 and ref.kind == "name"):
-        return (match or concepts)[0]
-    if len(match) > 1:
-        names = ", ".join(f"{c.cui} {c.name!r}" for c in match)
-        raise ConceptError(f"{ref.value!r} is ambiguous in MedGen: {names}")
-    errors = [f"UID {s.uid}: {s.message}" for s in summaries if isinstance(s, SummaryError)]
-    detail = "; ".join(errors) or "no summary matches"
-    raise ConceptError(f"MedGen could not summarize {ref.kind} {ref.value!r} ({detail})")
-
-
 def linkable_uid(concept: Concept) -> int:
     if concept.uid is None:
         raise ConceptError(f"{concept.cui} has no MedGen UID to link from")
     return concept.uid
-
-
-def _matches(concept: Concept, ref: ConceptRef) -> bool:
-    if ref.kind == "uid":
-        return str(concept.uid) == ref.value
-    if ref.kind == "cui":
-        return concept.cui.upper() == ref.value
-    return concept.name.casefold() == ref.value.casefold()
 
 
 def database_info(client: EutilsClient, db: str) -> tuple[DbInfo, str | None]:

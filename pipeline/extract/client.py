@@ -173,8 +173,8 @@ class EutilsClient:
 
     # ------------------------------------------------------------ operations
 
-    def search_medgen(self, term: str) -> SearchResult:
-        request = EutilsRequest.make("esearch", db="medgen", term=term, retmax=20)
+    def search_medgen(self, term: str, *, retmax: int = 20) -> SearchResult:
+        request = EutilsRequest.make("esearch", db="medgen", term=term, retmax=retmax)
         return parse_esearch(self.fetch(request)[1])
 
     def summarize_medgen(self, uids: Sequence[int]) -> bytes:

@@ -362,6 +362,14 @@ class _Responder:
         return self._esearch_pubmed(params)
 
     def _match_concepts(self, term: str) -> list[str]:
+        # "A OR B OR ...": the union, in the dataset's order (as NCBI sorts by UID, roughly).
+        alternatives = term.split(" OR ")
+        if len(alternatives) > 1:
+            hits = {u for alt in alternatives for u in self._match_one(alt.strip())}
+            return [uid for uid in self.dataset.concepts if uid in hits]
+        return self._match_one(term)
+
+    def _match_one(self, term: str) -> list[str]:
         text, tag = _split_field_tag(term)
         wanted = text.lower()
         if tag == "uid":
@@ -376,7 +384,7 @@ class _Responder:
         term = params.get("term", "")
         uids = self._match_concepts(term)
         text, tag = _split_field_tag(term)
-        translation = term.strip() if tag else f"{text}[All Fields]"
+        translation = term.strip() if tag or " OR " in term else f"{text}[All Fields]"
         page = self._search_page(params, "medgen", [int(u) for u in uids], translation)
         if not uids:
             page = _with_not_found(page, text)
