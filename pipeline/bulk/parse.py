@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, cast
 
@@ -53,15 +54,22 @@ CITE_FIELDS_SCHEMA = pa.schema(
 
 def cite_fields_table(articles: list[Article]) -> pa.Table:
     rows = [citation_row("", "", 0, a) for a in articles]
-    columns: dict[str, list[object]] = {
-        f.name: [getattr(r, f.name) for r in rows]
-        for f in CITE_FIELDS_SCHEMA
-        if f.name not in ("pmid_version", "sort_date", "publication_types")
+    # attrgetter maps run in C: columns, not rows (see pipeline/load/tables.py).
+    from_article = {
+        "pmid_version": "pmid_version",
+        "sort_date": "pub_date.start",
+        "publication_types": "publication_types",
     }
-    columns["pmid_version"] = [a.pmid_version for a in articles]
-    columns["sort_date"] = [a.pub_date.start for a in articles]
-    columns["publication_types"] = [list(a.publication_types) for a in articles]
-    return pa.Table.from_pydict(columns, schema=CITE_FIELDS_SCHEMA)
+    arrays = [
+        pa.array(
+            list(map(attrgetter(from_article[f.name]), articles))
+            if f.name in from_article
+            else list(map(attrgetter(f.name), rows)),
+            type=f.type,
+        )
+        for f in CITE_FIELDS_SCHEMA
+    ]
+    return pa.Table.from_arrays(arrays, schema=CITE_FIELDS_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from lxml import etree
 
@@ -131,24 +132,36 @@ def pub_date_from_element(el: etree._Element | None) -> PubDate:
     """A ``PubDate`` element (journal issue or book) as raw, year, display and span."""
     if el is None:
         return PubDate(raw=None, year=None, display=None)
-    # One pass gives both the raw text and each part (as find() would, the first of a tag).
+    # What the date depends on: each child's tag, own text and (for a child with
+    # inline markup, which no PubDate should have) all its text.
+    key = tuple(
+        (child.tag, child.text, flatten(child) if len(child) else None)
+        for child in el
+        if isinstance(child.tag, str)
+    )
+    return _pub_date_of(key)
+
+
+# Pure and read once per record, while a baseline file holds a few thousand
+# distinct dates over 30,000 records: the PubDate (immutable) is shared.
+@lru_cache(maxsize=16384)
+def _pub_date_of(key: tuple[tuple[str, str | None, str | None], ...]) -> PubDate:
     parts: list[str] = []
-    kids: dict[str, etree._Element] = {}
-    for child in el:
-        tag = child.tag
-        if isinstance(tag, str):
-            part = collapse_ws(child.text)
-            if part:
-                parts.append(part)
-            kids.setdefault(tag, child)
+    kids: dict[str, str | None] = {}  # each tag's first child, flattened (as find() gives)
+    for tag, text, whole in key:
+        part = collapse_ws(text)
+        if part:
+            parts.append(part)
+        if tag not in kids:
+            kids[tag] = whole if whole is not None else part
     raw = " ".join(parts) or None
-    medline = flatten(kids.get("MedlineDate"))
-    year_text = flatten(kids.get("Year"))
+    medline = kids.get("MedlineDate")
+    year_text = kids.get("Year")
     if year_text is None:
         return _pub_date(raw, first_year(medline), medline, parse_date_text(medline))
-    month = flatten(kids.get("Month"))
-    day = flatten(kids.get("Day"))
-    season = flatten(kids.get("Season"))
+    month = kids.get("Month")
+    day = kids.get("Day")
+    season = kids.get("Season")
     display = date_display(year_text, month, day, season)
     year = int(year_text) if year_text.isascii() and year_text.isdigit() else first_year(year_text)
     return _pub_date(raw, year, display, structured_date_span(year_text, month, day, season))
