@@ -18,16 +18,27 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+import pyarrow as pa
+from isal import igzip
+
 from pipeline.errors import ResponseFormatError, SnapshotError, UsageError
+from pipeline.transform.links_arrow import LINK_COLUMNS, link_block
 from pipeline.transform.medgen_files import (
     DEFAULT_MAX_REJECTS,
+    LINKS_HEADER,
+    LineReject,
     LinkScan,
+    MedgenLink,
     TextScan,
+    _expect_header,
+    _link,
+    _Rejects,
     concept_texts,
     group_links,
     parse_definitions,
@@ -105,14 +116,129 @@ def _is_gzip(raw: BinaryIO, path: Path) -> bool:
 def _guarded(lines: Iterator[str], path: Path) -> Iterator[str]:
     """Pass lines through, turning decompression and disk failures into our errors."""
     number = 0
-    try:
+    with _read_errors(path, lambda: f" after line {number}"):
         for line in lines:
             number += 1
             yield line
+
+
+@contextmanager
+def _read_errors(path: Path, where: Callable[[], str] = str) -> Iterator[None]:
+    """Decompression and disk failures as our errors, saying where they happened."""
+    try:
+        yield
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise ResponseFormatError(
-            f"{path}: compressed data broken after line {number} ({exc}); "
+            f"{path}: compressed data broken{where()} ({exc}); "
             "a truncated or corrupt download? fetch it again"
         ) from exc
     except OSError as exc:
-        raise SnapshotError(f"cannot read {path} after line {number}: {exc}") from exc
+        raise SnapshotError(f"cannot read {path}{where()}: {exc}") from exc
+
+
+BLOCK_BYTES = 1 << 26  # 64 MiB of text per vectorized block
+
+
+@dataclass(frozen=True, slots=True)
+class LinksTable:
+    """The whole links file, columnar: what ``--all-concepts`` reads.
+
+    ``links``: distinct (cui, uid, pmid) rows sorted by cui, uid, pmid;
+    ``names``: each (uid, cui)'s name, from its first line (as group_links).
+    """
+
+    links: pa.Table
+    names: dict[tuple[int, str], str | None]
+    rejects: tuple[LineReject, ...]
+    lines: int  # data lines read (the header not counted)
+
+
+def read_links_table(
+    path: Path, *, max_rejects: int = DEFAULT_MAX_REJECTS, block_bytes: int = BLOCK_BYTES
+) -> LinksTable:
+    """Every line of ``medgen_pubmed_lnk.txt.gz``, in blocks of Arrow arrays."""
+    rejects = _Rejects(max_rejects)
+    names: dict[tuple[int, str], str | None] = {}
+    parts: list[pa.Table] = []
+    count = 0
+    for lines, first, last_unterminated in _line_blocks(path, block_bytes):
+        block = link_block(lines, first, str(path), last_unterminated=last_unterminated)
+        for reject in block.rejects:
+            rejects.add(reject)
+        _first_names(block.links, lines, first, str(path), names)
+        parts.append(block.links.select(["cui", "uid", "pmid"]))
+        count += len(lines)
+    columns = ["cui", "uid", "pmid"]
+    links = pa.concat_tables(parts) if parts else LINK_COLUMNS.empty_table().select(columns)
+    distinct = links.group_by(columns, use_threads=False).aggregate([])
+    ordered = distinct.sort_by([("cui", "ascending"), ("uid", "ascending"), ("pmid", "ascending")])
+    return LinksTable(ordered, names, tuple(rejects.items), count)
+
+
+def _first_names(
+    links: pa.Table,
+    lines: pa.Array,
+    first: int,
+    file: str,
+    names: dict[tuple[int, str], str | None],
+) -> None:
+    """The name on each concept's first line, read by the line parser (exact)."""
+    firsts = links.group_by(["uid", "cui"], use_threads=False).aggregate([("line", "min")])
+    for uid, cui, number in zip(
+        firsts["uid"].to_pylist(),
+        firsts["cui"].to_pylist(),
+        firsts["line_min"].to_pylist(),
+        strict=True,
+    ):
+        if (uid, cui) in names:
+            continue
+        raw = lines[number - first].as_py()
+        record = _link(raw.decode("utf-8", "surrogateescape") + "\n", number, file)
+        names[(uid, cui)] = record.name if isinstance(record, MedgenLink) else None
+
+
+def _line_blocks(path: Path, block_bytes: int) -> Iterator[tuple[pa.Array, int, bool]]:
+    """(lines without their \\n, number of the first, whether the last had no \\n)."""
+    raw = _open_raw(path)
+    try:
+        with _read_errors(path):
+            stream: BinaryIO = (
+                igzip.open(raw, "rb")  # type: ignore[no-untyped-call]
+                if _is_gzip(raw, path)
+                else raw
+            )
+            yield from _blocks(stream, path, block_bytes)
+    finally:
+        raw.close()
+
+
+def _blocks(stream: BinaryIO, path: Path, size: int) -> Iterator[tuple[pa.Array, int, bool]]:
+    carry = b""
+    number = 1  # the header is line 1
+    header_done = False
+    while True:
+        chunk = stream.read(size)
+        data = carry + chunk
+        if not header_done:
+            end = data.find(b"\n")
+            if end < 0 and chunk:
+                carry = data
+                continue
+            header = data if end < 0 else data[: end + 1]
+            _expect_header(
+                iter([(1, header.decode("utf-8", "surrogateescape"))]), LINKS_HEADER, str(path)
+            )
+            data = b"" if end < 0 else data[end + 1 :]
+            header_done = True
+        if not chunk:
+            if data:
+                yield pa.array([data], pa.binary()), number + 1, True
+            return
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        lines = data[:cut].split(b"\n")
+        carry = data[cut + 1 :]
+        yield pa.array(lines, pa.binary()), number + 1, False
+        number += len(lines)
