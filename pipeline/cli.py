@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
-from pipeline.bulk.medgen import read_medgen
+from pipeline.bulk.medgen import read_all_medgen, read_medgen
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
 from pipeline.errors import MedgenEtlError, UsageError
@@ -266,6 +266,11 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
 @main.command(name="bulk")
 @click.option("--concept", "concepts", multiple=True, metavar="REF", help="CUI or MedGen UID.")
 @click.option("--concepts-file", type=_EXISTING, help="One reference per line; # comments.")
+@click.option(
+    "--all-concepts",
+    is_flag=True,
+    help="Every concept of the links file (offline categories only).",
+)
 @click.option("--links", type=_EXISTING, required=True, help="medgen_pubmed_lnk.txt.gz")
 @click.option("--names", type=_EXISTING, help="NAMES.RRF.gz")
 @click.option("--definitions", type=_EXISTING, help="MGDEF.RRF.gz")
@@ -301,6 +306,7 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
 def bulk_command(
     concepts: tuple[str, ...],
     concepts_file: Path | None,
+    all_concepts: bool,
     links: Path,
     names: Path | None,
     definitions: Path | None,
@@ -325,11 +331,18 @@ def bulk_command(
     With --online they come from E-utilities searches as in build, and linked
     PMIDs the files lack are fetched by efetch.
     """
-    refs = unique(_refs(concepts, concepts_file))
     settings = _settings(config, categories, out_dir=out)
     if online:
         settings.require_email()
-    medgen = read_medgen(refs, links, names, definitions)
+    if all_concepts:
+        if concepts or concepts_file or online:
+            raise UsageError(
+                "--all-concepts takes no --concept/--concepts-file, and is offline only: "
+                "some 237,000 concepts would be 1.9 million E-utilities requests"
+            )
+        medgen = read_all_medgen(links, names, definitions)
+    else:
+        medgen = read_medgen(unique(_refs(concepts, concepts_file)), links, names, definitions)
     options = BulkOptions(
         pubmed=pubmed,
         online=online,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.bulk.runner import MedgenInput
 from pipeline.errors import UsageError
-from pipeline.extract.bulk_files import read_concept_texts, read_links
+from pipeline.extract.bulk_files import read_concept_texts, read_links, read_links_table
 from pipeline.models import Concept, ConceptDefinition, ConceptFailure, ConceptName, ConceptRef
 from pipeline.transform.medgen_files import ConceptLinks, ConceptText
 
@@ -42,8 +42,38 @@ def read_medgen(
             failures.append(ConceptFailure(ref.value, _NOT_FOUND))
             continue
         concepts.append((ref, _concept(ref, found, text)))
-    links_by_cui = {c.cui: tuple(c.pmids) for c in scan.concepts}
-    return MedgenInput(tuple(concepts), tuple(failures), links_by_cui)
+    # A CUI under two UIDs (seen in no release, but the file allows it) keeps the
+    # links of both: one concept per CUI, nothing lost.
+    links_by_cui: dict[str, set[int]] = {}
+    for c in scan.concepts:
+        links_by_cui.setdefault(c.cui, set()).update(c.pmids)
+    grouped = {cui: tuple(sorted(pmids)) for cui, pmids in links_by_cui.items()}
+    warnings = tuple(str(r) for r in scan.rejects)
+    return MedgenInput(tuple(concepts), tuple(failures), grouped, warnings=warnings)
+
+
+def read_all_medgen(links: Path, names: Path | None, definitions: Path | None) -> MedgenInput:
+    """Every concept of the links file, its links kept as Arrow columns (``--all-concepts``).
+
+    One concept per CUI (its highest UID, as the per-concept path takes it); its
+    name from NAMES.RRF when given, else from its first line in the links file.
+    """
+    table = read_links_table(links)
+    by_cui: dict[str, tuple[int, str | None]] = {}
+    for (uid, cui), name in sorted(table.names.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        by_cui[cui] = (uid, name)
+    texts: dict[str, ConceptText] = {}
+    if names is not None and definitions is not None and by_cui:
+        texts = {t.cui: t for t in read_concept_texts(names, definitions, set(by_cui)).concepts}
+    concepts = []
+    for cui, (uid, name) in by_cui.items():
+        ref = ConceptRef("cui", cui)
+        found = ConceptLinks(uid=uid, cui=cui, name=name, pmids=())
+        concepts.append((ref, _concept(ref, found, texts.get(cui))))
+    pairs = table.links.select(["cui", "pmid"])
+    distinct = pairs.group_by(["cui", "pmid"], use_threads=False).aggregate([])
+    warnings = tuple(str(r) for r in table.rejects)
+    return MedgenInput(tuple(concepts), (), {}, link_table=distinct, warnings=warnings)
 
 
 def _concept(ref: ConceptRef, links: ConceptLinks | None, text: ConceptText | None) -> Concept:

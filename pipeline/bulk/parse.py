@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -157,7 +157,7 @@ def _quick_pmid(element: etree._Element) -> int | None:
 
 
 def parse_file(
-    path: str, index: int, work_dir: str, keep: frozenset[int] | None = None
+    path: str, index: int, work_dir: str, keep: Container[int] | None = None
 ) -> FileParse:
     """Parse one file into ``work_dir/<table>/<index>.parquet``.
 
@@ -180,7 +180,7 @@ def parse_file(
             gc.enable()
 
 
-def _parse_file(path: Path, index: int, work_dir: Path, keep: frozenset[int] | None) -> FileParse:
+def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | None) -> FileParse:
     articles: list[Article] = []
     rejects: list[Reject] = []
     pmids: list[int] = []

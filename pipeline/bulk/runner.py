@@ -16,18 +16,21 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.bulk.citations import category_slices, order_links, type_flags
 from pipeline.bulk.executors import make_executor
 from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
-from pipeline.bulk.parse import CITE_FIELDS, FileParse, parse_file
+from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
+from pipeline.bulk.pmidset import PmidSet
 from pipeline.config import Settings
 from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
@@ -78,6 +81,9 @@ class MedgenInput:
     concepts: tuple[tuple[ConceptRef, Concept], ...]
     failures: tuple[ConceptFailure, ...]
     links: dict[str, tuple[int, ...]]  # CUI -> linked PMIDs
+    # --all-concepts: every link as (cui, pmid) rows, distinct; ``links`` is then empty.
+    link_table: pa.Table | None = None
+    warnings: tuple[str, ...] = ()  # lines of the MedGen files that could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +172,11 @@ def _mkdir(path: Path) -> Path:
 def _parse_all(
     files: Sequence[Path], medgen: MedgenInput, options: BulkOptions, work: Path
 ) -> _Parsed:
-    keep = frozenset(p for pmids in medgen.links.values() for p in pmids)
+    keep: Container[int]
+    if medgen.link_table is not None:
+        keep = PmidSet(medgen.link_table["pmid"].to_numpy())
+    else:
+        keep = frozenset(p for pmids in medgen.links.values() for p in pmids)
     executor = make_executor(options.executor, workers=options.workers, scheduler=options.scheduler)
     n = len(files)
     parses = executor.map(
@@ -308,51 +318,60 @@ def _publish(
     online: _Online | None,
     now: datetime | None,
 ) -> tuple[Path, dict[str, Any]]:
-    fields = _cite_fields(parsed)
-    categories: Sequence[Category]
-    if online is None:
-        categories = OFFLINE_CATEGORIES
-        hits = offline_hits(medgen, fields, options.per_category)
-        requested = sorted({p for pmids in medgen.links.values() for p in pmids})
+    if online is None and medgen.link_table is not None:
+        citations, accounts = _all_concepts_citations(medgen.link_table, parsed, options)
+        categories: Sequence[Category] = OFFLINE_CATEGORIES
     else:
-        categories = settings.categories
-        hits = {key: hit.pmids for key, hit in online.hits.items()}
-        requested = sorted({p for pmids in hits.values() for p in pmids})
-    hits = {key: tuple(p for p in pmids if p in fields) for key, pmids in hits.items()}
+        categories = OFFLINE_CATEGORIES if online is None else settings.categories
+        citations, accounts = _per_concept_citations(medgen, parsed, options, online, categories)
     writer = SnapshotWriter(settings.out_dir)
     try:
         concepts = [c for _, c in medgen.concepts]
         writer.add("concepts/part-0.parquet", tables.concepts_table(concepts, None))
         for category in categories:
-            writer.add(
-                f"citations/category={category.name}/part-0.parquet",
-                _citation_table(category.name, hits, fields),
-            )
+            path = f"citations/category={category.name}/part-0.parquet"
+            writer.add_stream(path, schemas.CITATIONS_FILE, citations[category.name])
         for name in PART_TABLES:
             schema = schemas.TABLES[name]
             parts = _part_stream(name, parsed)
             if name == "journals":
                 parts = unique_journals(parts)
             writer.add_stream(f"{name}/part-0.parquet", schema, parts)
-        manifest = _manifest(medgen, options, parsed, categories, hits, requested, fields, online)
+        manifest = _manifest(medgen, options, parsed, categories, accounts, online)
     except BaseException:
         writer.discard()
         raise
     return writer.publish(manifest, now)
 
 
-def _manifest(
+@dataclass(frozen=True)
+class _Accounts:
+    """What the manifest says of the citations: PMIDs asked for and found, rows per concept."""
+
+    requested: int
+    loaded: int
+    missing: list[int]
+    deleted: list[int]
+    per_concept: dict[str, dict[str, Any]]
+    rows: dict[str, int]  # per category
+
+
+def _per_concept_citations(
     medgen: MedgenInput,
-    options: BulkOptions,
     parsed: _Parsed,
-    categories: Sequence[Category],
-    hits: dict[tuple[str, str], tuple[int, ...]],
-    requested: Sequence[int],
-    fields: dict[int, dict[str, Any]],
+    options: BulkOptions,
     online: _Online | None,
-) -> dict[str, Any]:
+    categories: Sequence[Category],
+) -> tuple[dict[str, Iterable[pa.Table]], _Accounts]:
+    fields = _cite_fields(parsed)
+    if online is None:
+        hits = offline_hits(medgen, fields, options.per_category)
+        requested = sorted({p for pmids in medgen.links.values() for p in pmids})
+    else:
+        hits = {key: hit.pmids for key, hit in online.hits.items()}
+        requested = sorted({p for pmids in hits.values() for p in pmids})
+    hits = {key: tuple(p for p in pmids if p in fields) for key, pmids in hits.items()}
     loaded = set(requested) & set(fields)
-    missing = sorted(set(requested) - loaded)
     per_concept: dict[str, dict[str, Any]] = {}
     for (cui, cat), pmids in sorted(hits.items()):
         entry: dict[str, Any] = {"rows": len(pmids)}
@@ -360,6 +379,67 @@ def _manifest(
             search = online.hits[(cui, cat)]
             entry.update(esearch_count=search.count, slices=search.slices)
         per_concept[f"{cui}/{cat}"] = entry
+    citations: dict[str, Iterable[pa.Table]] = {
+        c.name: [_citation_table(c.name, hits, fields)] for c in categories
+    }
+    rows = {c.name: sum(len(v) for (_, n), v in hits.items() if n == c.name) for c in categories}
+    accounts = _Accounts(
+        requested=len(requested),
+        loaded=len(loaded),
+        missing=sorted(set(requested) - loaded),
+        deleted=sorted(set(requested) & parsed.winners.deleted),
+        per_concept=per_concept,
+        rows=rows,
+    )
+    return citations, accounts
+
+
+def _all_concepts_citations(
+    links: pa.Table, parsed: _Parsed, options: BulkOptions
+) -> tuple[dict[str, Iterable[pa.Table]], _Accounts]:
+    fields = _cite_fields_table(parsed)
+    ordered = order_links(links, fields)
+    citations: dict[str, Iterable[pa.Table]] = {}
+    rows: dict[str, int] = {}
+    for category in OFFLINE_CATEGORIES:
+        wanted = _OFFLINE_TYPES.get(category.name)
+        keep = type_flags(fields, wanted) if wanted is not None else None
+        slices = list(category_slices(ordered, fields, keep, options.per_category))
+        rows[category.name] = sum(t.num_rows for t in slices)
+        citations[category.name] = slices
+    missing = np.setdiff1d(ordered.requested, ordered.loaded)
+    deleted = np.intersect1d(ordered.requested, np.fromiter(parsed.winners.deleted, np.int64))
+    accounts = _Accounts(
+        requested=len(ordered.requested),
+        loaded=len(ordered.loaded),
+        missing=missing.tolist(),
+        deleted=deleted.tolist(),
+        per_concept={},  # every concept: the counts are the citations files' own
+        rows=rows,
+    )
+    return citations, accounts
+
+
+def _cite_fields_table(parsed: _Parsed) -> pa.Table:
+    """The winning records' citation fields, one row per PMID, as one table."""
+    parts = [
+        surviving_rows(
+            CITE_FIELDS, pq.read_table(parse.parts[CITE_FIELDS]), parse.index, parsed.winners
+        )
+        for parse in sorted(parsed.parses, key=lambda p: p.index)
+        if CITE_FIELDS in parse.parts
+    ]
+    return pa.concat_tables(parts) if parts else CITE_FIELDS_SCHEMA.empty_table()
+
+
+def _manifest(
+    medgen: MedgenInput,
+    options: BulkOptions,
+    parsed: _Parsed,
+    categories: Sequence[Category],
+    accounts: _Accounts,
+    online: _Online | None,
+) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "source": "bulk",
@@ -371,6 +451,7 @@ def _manifest(
                 for ref, c in medgen.concepts
             ],
             "failed": [{"ref": f.ref, "reason": f.reason} for f in medgen.failures],
+            "all": medgen.link_table is not None,
         },
         "categories": {
             "mode": (
@@ -379,16 +460,17 @@ def _manifest(
                 else "offline: linked PMIDs and publication types only"
             ),
             "config": category_entries(categories),
-            "per_concept": per_concept,
+            "per_concept": accounts.per_concept,
+            "rows": accounts.rows,
         },
         "per_category_limit": options.per_category,
         "pmids": {
-            "requested": len(requested),
-            "loaded": len(loaded),
+            "requested": accounts.requested,
+            "loaded": accounts.loaded,
             "rejected": 0,
-            "missing": len(missing),
-            "missing_pmids": missing,
-            "deleted_pmids": sorted(set(requested) & parsed.winners.deleted),
+            "missing": len(accounts.missing),
+            "missing_pmids": accounts.missing,
+            "deleted_pmids": accounts.deleted,
             "unattributed_rejects": sum(p.rejects for p in parsed.parses),
             "fetched_by_efetch": online.fetched if online is not None else 0,
         },
@@ -403,7 +485,7 @@ def _manifest(
                 for p in parsed.parses
             ],
         },
-        "warnings": sorted(parsed.warnings),
+        "warnings": sorted({*parsed.warnings, *medgen.warnings}),
         "versions": library_versions(),
     }
     if online is not None:
