@@ -41,6 +41,8 @@ SKIPPED = (
     "PersonalNameSubjectList",
     "DataBankList",
 )
+# The skipped elements the PubMed DTD lets hold elements of their own name.
+_NESTING = frozenset({b"ReferenceList"})
 READ_SIZE = 1 << 16
 # A start tag longer than this is not looked for any further: cutting stops
 # and the parser, which sees every byte from there on, judges the file.
@@ -173,7 +175,9 @@ class Skimmer:
         assert name is not None
         close = _find_tag(buf, b"</" + name, pos, limit)
         stop = close if close >= 0 else limit
-        nested = _find_tag(buf, b"<" + name, pos, stop)
+        # Only a reference list may hold its own kind (the DTD's ReferenceList*);
+        # any other nesting would leave an unmatched end tag the parser refuses.
+        nested = _find_tag(buf, b"<" + name, pos, stop) if name in _NESTING else -1
         stop = nested if nested >= 0 else stop
         opaque = self._next_opaque(pos)
         if opaque < stop:

@@ -85,9 +85,6 @@ def orcid_from_affiliations(
     return None
 
 
-_NAME_PARTS = frozenset({"LastName", "ForeName", "Initials", "Suffix", "CollectiveName"})
-
-
 def author_from_element(el: etree._Element, position: int) -> Author:
     """One ``Author`` or ``Investigator``; a group (CollectiveName) has no person name fields.
 
@@ -96,22 +93,33 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     tells which).
     """
     # One pass over the children (the first of each name part counts, as find()
-    # would give): an author is read millions of times in a bulk run. Name parts
-    # are read as met, so an absent one (Suffix, CollectiveName) costs nothing.
-    names: dict[str, str | None] = {}
+    # would give): an author is read millions of times in a bulk run. The three
+    # common name parts are plain locals; Suffix and CollectiveName are rare.
+    last = fore = initials = None
+    has_last = has_fore = has_initials = False
+    rare: dict[str, str | None] = {}
     infos: list[etree._Element] = []
     identifiers: list[etree._Element] = []
     for child in el:
         tag = child.tag
-        if tag == "AffiliationInfo":
+        if tag == "LastName":
+            if not has_last:
+                last, has_last = name_text(child), True
+        elif tag == "ForeName":
+            if not has_fore:
+                fore, has_fore = name_text(child), True
+        elif tag == "Initials":
+            if not has_initials:
+                initials, has_initials = name_text(child), True
+        elif tag == "AffiliationInfo":
             infos.append(child)
         elif tag == "Identifier":
             identifiers.append(child)
-        elif tag in _NAME_PARTS and tag not in names:
-            names[tag] = name_text(child)
-    collective = names.get("CollectiveName")
+        elif (tag == "Suffix" or tag == "CollectiveName") and tag not in rare:
+            rare[tag] = name_text(child)
+    collective = rare.get("CollectiveName")
     person = collective is None
-    last_name = names.get("LastName") if person else None
+    last_name = last if person else None
     affiliations: tuple[Affiliation, ...] = ()
     if infos:  # many authors have none
         found = [affiliation_from_element(info) for info in infos]
@@ -124,9 +132,9 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     return Author(
         position=position,
         last_name=last_name,
-        fore_name=names.get("ForeName") if person else None,
-        initials=names.get("Initials") if person else None,
-        suffix=names.get("Suffix") if person else None,
+        fore_name=fore if person else None,
+        initials=initials if person else None,
+        suffix=rare.get("Suffix") if person else None,
         collective_name=collective,
         orcid=orcid,
         affiliations=affiliations,
@@ -153,14 +161,14 @@ def authors_from_list(list_el: etree._Element | None) -> tuple[tuple[Author, ...
         return (), True
     authors = tuple(
         author_from_element(el, position)
-        for position, el in enumerate(list_el.iterfind("Author"), start=1)
+        for position, el in enumerate(list_el.iterchildren("Author"), start=1)
     )
     return authors, flag(list_el, "CompleteYN", default=True)
 
 
 def editors_from_lists(lists: Iterable[etree._Element]) -> tuple[Author, ...]:
     """Every editor of the given editors' lists, numbered from 1 across them."""
-    people = (el for list_el in lists for el in list_el.iterfind("Author"))
+    people = (el for list_el in lists for el in list_el.iterchildren("Author"))
     return tuple(author_from_element(el, position) for position, el in enumerate(people, start=1))
 
 

@@ -160,7 +160,7 @@ def abstract_text(abstract: etree._Element | None) -> str | None:
     if abstract is None:
         return None
     paragraphs: list[str] = []
-    for part in abstract.iterfind("AbstractText"):
+    for part in abstract.iterchildren("AbstractText"):
         label = collapse_ws(part.get("Label"))
         body = flatten(part)
         if label is not None and body is not None:

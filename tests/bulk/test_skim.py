@@ -101,6 +101,17 @@ def test_a_skipped_element_that_never_closes_is_a_format_error():
         skim(data)
 
 
+def test_a_skipped_element_nested_in_its_own_kind_fails_the_parse_loudly():
+    # No DTD lets a MeshHeadingList hold another: the cut ends at the inner
+    # end tag, and the parser refuses the outer one left behind.
+    nested = TRICKY.replace(
+        b"<MeshHeadingList><MeshHeading>",
+        b"<MeshHeadingList><MeshHeadingList/><MeshHeadingList>x</MeshHeadingList><MeshHeading>",
+    )
+    with pytest.raises(ResponseFormatError, match="not well-formed"):
+        list(_records(Skimmer(io.BytesIO(nested))))
+
+
 def test_a_file_cut_in_a_kept_element_still_fails_the_parse():
     cut = TRICKY[: TRICKY.index(b"<ArticleIdList>") + 20]
     with pytest.raises(ResponseFormatError, match="not well-formed"):
