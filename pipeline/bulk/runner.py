@@ -222,7 +222,7 @@ def _online(
                 limit=options.per_category,
             )
     wanted = {p for hit in hits.values() for p in hit.pmids}
-    absent = sorted(wanted - set(parsed.winners.by_pmid))
+    absent = sorted(p for p in wanted if p not in parsed.winners)
     _fetch_absent(client, absent, settings.efetch_batch_size, parsed)
     dbinfo: dict[str, DbInfo] = {}
     for db in ("pubmed", "medgen"):
