@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,15 @@ def options(out: Path, *refs: str, **kw: Any) -> BuildOptions:
 def build_live(fake: FakeEutils, out: Path, *refs: str, **kw: Any) -> BuildResult:
     settings = live_settings(fake, out, **kw.pop("settings", {}))
     return build(settings, options(out, *refs, **kw))
+
+
+def request_key(utility: str, params: dict[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return utility, tuple(sorted((k, v) for k, v in params.items() if k not in ("email", "tool")))
+
+
+def held_requests(out: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The requests whose answers the interrupted run had stored (its token in the sidecar)."""
+    [marker] = (out / "raw" / "runs").glob("*.json")
+    token = json.loads(marker.read_text())["token"]
+    metas = [json.loads(m.read_text()) for m in (out / "raw").glob("*/*.json")]
+    return {request_key(m["utility"], m["params"]) for m in metas if m.get("run") == token}

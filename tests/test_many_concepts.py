@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,14 @@ from pipeline.runner import plan
 from tests.conftest import ROOT
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils
-from tests.support import TEST_EMAIL, build_live, live_settings, options
+from tests.support import (
+    TEST_EMAIL,
+    build_live,
+    held_requests,
+    live_settings,
+    options,
+    request_key,
+)
 
 CONCEPTS = 60
 
@@ -109,24 +115,12 @@ def test_a_killed_run_of_many_concepts_restarts_without_refetching(world, tmp_pa
             time.sleep(0.001)
         victim.kill()
         victim.wait()
-        held = _held(out)
+        held = held_requests(out)
         before = len(fake.requests)
         rerun = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-        resent = {_key(r.utility, r.params) for r in fake.requests[before:]}
+        resent = {request_key(r.utility, r.params) for r in fake.requests[before:]}
     assert rerun.returncode == 0, rerun.stderr
     assert len(held) >= 200
     assert held.isdisjoint(resent)  # nothing the killed run had stored is asked again
     manifest = json.loads((out / "current" / "manifest.json").read_text())
     assert len(manifest["concepts"]["found"]) == CONCEPTS
-
-
-def _key(utility: str, params: dict[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
-    return utility, tuple(sorted((k, v) for k, v in params.items() if k not in ("email", "tool")))
-
-
-def _held(out: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
-    """The requests whose answers the interrupted run had stored (its token in the sidecar)."""
-    [marker] = (out / "raw" / "runs").glob("*.json")
-    token = json.loads(marker.read_text())["token"]
-    metas = [json.loads(m.read_text()) for m in (out / "raw").glob("*/*.json")]
-    return {_key(m["utility"], m["params"]) for m in metas if m.get("run") == token}

@@ -36,8 +36,7 @@ from pipeline.config import load_settings
 from tests.conftest import ROOT
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils, RecordedRequest
-from tests.support import TEST_EMAIL
-from tests.test_many_concepts import _held, _key
+from tests.support import TEST_EMAIL, held_requests, request_key
 
 CONCEPTS = 2_000
 POOL = 3_000
@@ -178,10 +177,10 @@ def test_a_night_with_a_lost_session_and_a_kill_finishes_without_refetching(
         victim.send_signal(signal.SIGKILL)
         victim.wait()
     assert "history session lost" in log.read_text()  # the loss was met and survived
-    held = _held(out)
+    held = held_requests(out)
     before = len(fake.requests)
     rerun = night.run(rate=5000.0, out=out)
-    resent = {_key(r.utility, r.params) for r in fake.requests[before:]}
+    resent = {request_key(r.utility, r.params) for r in fake.requests[before:]}
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     assert len(held) >= 5_000
     assert held.isdisjoint(resent)

@@ -35,14 +35,14 @@ from pipeline.transform.medgen_files import (
     LineReject,
     LinkScan,
     MedgenLink,
+    RejectLog,
     TextScan,
-    _expect_header,
-    _link,
-    _Rejects,
     concept_texts,
+    expect_header,
     group_links,
     parse_definitions,
     parse_names,
+    read_link_line,
 )
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -157,7 +157,7 @@ def read_links_table(
     path: Path, *, max_rejects: int = DEFAULT_MAX_REJECTS, block_bytes: int = BLOCK_BYTES
 ) -> LinksTable:
     """Every line of ``medgen_pubmed_lnk.txt.gz``, in blocks of Arrow arrays."""
-    rejects = _Rejects(max_rejects)
+    rejects = RejectLog(max_rejects)
     names: dict[tuple[int, str], str | None] = {}
     parts: list[pa.Table] = []
     count = 0
@@ -193,7 +193,7 @@ def _first_names(
         if (uid, cui) in names:
             continue
         raw = lines[number - first].as_py()
-        record = _link(raw.decode("utf-8", "surrogateescape") + "\n", number, file)
+        record = read_link_line(raw.decode("utf-8", "surrogateescape") + "\n", number, file)
         names[(uid, cui)] = record.name if isinstance(record, MedgenLink) else None
 
 
@@ -225,7 +225,7 @@ def _blocks(stream: BinaryIO, path: Path, size: int) -> Iterator[tuple[pa.Array,
                 carry = data
                 continue
             header = data if end < 0 else data[: end + 1]
-            _expect_header(
+            expect_header(
                 iter([(1, header.decode("utf-8", "surrogateescape"))]), LINKS_HEADER, str(path)
             )
             data = b"" if end < 0 else data[end + 1 :]

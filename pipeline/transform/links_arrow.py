@@ -5,7 +5,7 @@ objects it costs minutes and gigabytes. Here a block of lines is one Arrow
 binary array; one regex decides, in C++, which lines are plainly well-formed
 (``UID|CUI|NAME|PMID|`` with ASCII digits), and those are split and cast as
 arrays. Every other line goes through the line parser of
-:mod:`pipeline.transform.medgen_files` (``_link``), so a line means exactly
+:mod:`pipeline.transform.medgen_files` (``read_link_line``), so a line means exactly
 what it means to ``group_links``: the same records, the same rejects with the
 same reasons and line numbers.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.transform.medgen_files import LineReject, MedgenLink, _link
+from pipeline.transform.medgen_files import LineReject, MedgenLink, read_link_line
 
 # Plainly well-formed: positive ASCII integers (at most 18 digits, so int64
 # holds them), a C/CN concept id, any name, and the closing "|".
@@ -100,7 +100,7 @@ def _one_by_one(
     rejects: list[LineReject] = []
     for raw, number in zip(lines.to_pylist(), numbers.to_pylist(), strict=True):
         line = raw.decode("utf-8", "surrogateescape") + ("" if number == last else "\n")
-        record = _link(line, number, file)
+        record = read_link_line(line, number, file)
         if isinstance(record, MedgenLink) and max(record.uid, record.pmid) > _INT64_MAX:
             record = LineReject(file, number, "UID or PMID too large", line[:200])
         if isinstance(record, LineReject):

@@ -152,16 +152,16 @@ def parse_links(
 ) -> Iterator[MedgenLink | LineReject]:
     """Every line of the links file after its header, as a link or a reject."""
     numbered = enumerate(lines, start=1)
-    _expect_header(numbered, LINKS_HEADER, file)
+    expect_header(numbered, LINKS_HEADER, file)
     for number, line in numbered:
-        yield _link(line, number, file)
+        yield read_link_line(line, number, file)
 
 
 def parse_names(
     lines: Iterable[str], *, file: str = NAMES_FILE
 ) -> Iterator[MedgenName | LineReject]:
     numbered = enumerate(lines, start=1)
-    _expect_header(numbered, NAMES_HEADER, file)
+    expect_header(numbered, NAMES_HEADER, file)
     for number, line in numbered:
         yield _name(line, number, file)
 
@@ -174,7 +174,7 @@ def parse_definitions(
 ) -> Iterator[MedgenDefinition | LineReject]:
     """Records of MGDEF.RRF, joining the physical lines of multi-line definitions."""
     numbered = enumerate(lines, start=1)
-    _expect_header(numbered, DEFINITIONS_HEADER, file)
+    expect_header(numbered, DEFINITIONS_HEADER, file)
     pending: list[str] = []
     start = size = pipes = 0
     for number, line in numbered:
@@ -202,7 +202,7 @@ def parse_definitions(
 # ---------------------------------------------------------------- one record
 
 
-def _link(line: str, number: int, file: str) -> MedgenLink | LineReject:
+def read_link_line(line: str, number: int, file: str) -> MedgenLink | LineReject:
     fields = _fields(line)
     if isinstance(fields, str):
         return _bad(file, number, line, fields)
@@ -308,9 +308,7 @@ def _reject(file: str, start: int, reason: str, lines: list[str]) -> LineReject:
     return _bad(file, start, "".join(lines), reason)
 
 
-def _expect_header(
-    numbered: Iterator[tuple[int, str]], columns: tuple[str, ...], file: str
-) -> None:
+def expect_header(numbered: Iterator[tuple[int, str]], columns: tuple[str, ...], file: str) -> None:
     """Consume line 1 and refuse a file whose header is not ``columns``."""
     expected = "#" + "|".join(columns) + "|"
     first = next(numbered, None)
@@ -326,7 +324,7 @@ def _expect_header(
 # ---------------------------------------------------------------- collecting
 
 
-class _Rejects:
+class RejectLog:
     """Rejects kept up to a limit; past it the file is refused as a whole."""
 
     def __init__(self, limit: int) -> None:
@@ -361,15 +359,15 @@ def group_links(
     if not want_cuis and not want_uids:
         raise UsageError("group_links needs at least one CUI or UID to look for")
     numbered = enumerate(lines, start=1)
-    _expect_header(numbered, LINKS_HEADER, file)
+    expect_header(numbered, LINKS_HEADER, file)
     groups: dict[tuple[int, str], tuple[str | None, set[int]]] = {}
-    rejects = _Rejects(max_rejects)
+    rejects = RejectLog(max_rejects)
     count = 0
     for count, line in numbered:
         head = line.split("|", 2)
         if head[0] not in want_uids and (len(head) < 2 or head[1] not in want_cuis):
             continue
-        record = _link(line, count, file)
+        record = read_link_line(line, count, file)
         if isinstance(record, LineReject):
             rejects.add(record)
             continue
@@ -381,7 +379,7 @@ def _link_scan(
     groups: dict[tuple[int, str], tuple[str | None, set[int]]],
     want_cuis: frozenset[str],
     want_uids: frozenset[str],
-    rejects: _Rejects,
+    rejects: RejectLog,
     lines: int,
 ) -> LinkScan:
     concepts = tuple(
@@ -407,7 +405,7 @@ def concept_texts(
         raise UsageError("concept_texts needs at least one CUI to look for")
     found_names: dict[str, list[MedgenName]] = {}
     found_defs: dict[str, list[MedgenDefinition]] = {}
-    name_rejects, def_rejects = _Rejects(max_rejects), _Rejects(max_rejects)
+    name_rejects, def_rejects = RejectLog(max_rejects), RejectLog(max_rejects)
     for n in names:
         if isinstance(n, LineReject):
             name_rejects.add(n)
