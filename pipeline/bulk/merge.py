@@ -51,7 +51,7 @@ def choose(parses: Iterable[FileParse]) -> Winners:
     """The surviving record of each PMID, as numpy arrays over the PMIDs seen.
 
     A file at a time, in file order: within a file a PMID's newest version
-    counts (its last record on a tie); it replaces the current record unless
+    counts (parse_file keeps one record per PMID and file); it replaces the current record unless
     that one is newer; then the file's deletions remove what earlier files
     said. The same fold as one record at a time (tests/bulk/test_merge.py
     checks it against one), but with arrays: all of PubMed is some 36 million

@@ -186,6 +186,8 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
     pmids: list[int] = []
     versions: list[int] = []
     deleted: list[int] = []
+    warnings: list[str] = []
+    seen: set[int] = set()
     rejected = 0
     with ExitStack() as stack:
         out = _PartWriter(work_dir, index, stack)
@@ -206,6 +208,10 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
                 continue
             if keep is not None and article.pmid not in keep:
                 continue
+            if article.pmid in seen:  # NCBI never does; two would both survive the merge
+                warnings.append(f"{path.name}: PMID {article.pmid} appears again; kept the first")
+                continue
+            seen.add(article.pmid)
             articles.append(article)
             pmids.append(article.pmid)
             versions.append(article.pmid_version)
@@ -223,4 +229,5 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
         versions=tuple(versions),
         deleted=tuple(deleted),
         rejects=rejected,
+        warnings=tuple(warnings),
     )

@@ -183,7 +183,8 @@ def _parse_all(
         parse_file, [str(f) for f in files], list(range(n)), [str(work)] * n, [keep] * n
     )
     log.info("parsed %d files: %d records kept", n, sum(len(p.pmids) for p in parses))
-    return _Parsed(list(parses), choose(parses), work)
+    warnings = dict.fromkeys(w for p in parses for w in p.warnings)
+    return _Parsed(list(parses), choose(parses), work, warnings)
 
 
 # ------------------------------------------------------------------ online
@@ -241,7 +242,9 @@ def _fetch_absent(client: EutilsClient, pmids: Sequence[int], batch: int, parsed
         body = client.fetch_pubmed(pmids[start : start + batch])
         path = parsed.work_dir / f"efetch-{index:06d}.xml"
         path.write_bytes(body)
-        parsed.parses.append(parse_file(str(path), index, str(parsed.work_dir)))
+        parse = parse_file(str(path), index, str(parsed.work_dir))
+        parsed.parses.append(parse)
+        parsed.warnings.update(dict.fromkeys(parse.warnings))
     if pmids:
         log.info("fetched %d PMIDs absent from the files", len(pmids))
         parsed.winners = choose(parsed.parses)

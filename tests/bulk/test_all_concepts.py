@@ -51,7 +51,8 @@ def write_world(folder: Path) -> None:
     pmids = list(range(1000, 1060))
     pubmed = folder / "pubmed"
     pubmed.mkdir(parents=True)
-    baseline = HEAD + "".join(article(p) for p in pmids) + "</PubmedArticleSet>"
+    again = article(1005, title="A second record of 1005.")  # one PMID twice in one file
+    baseline = HEAD + "".join(article(p) for p in pmids) + again + "</PubmedArticleSet>"
     (pubmed / "pubmed26n0001.xml.gz").write_bytes(gzip.compress(baseline.encode()))
     update = (
         HEAD
@@ -98,6 +99,7 @@ def test_all_concepts_publish_the_files_of_every_concept_named(tmp_path, limit):
     assert rows["professional_guidelines"] > 0
     assert rows["systematic_reviews"] > 0
     assert any("not-a-pmid" in w for w in every["warnings"])  # type: ignore[attr-defined]
+    assert "pubmed26n0001.xml.gz: PMID 1005 appears again; kept the first" in every["warnings"]  # type: ignore[operator]
     assert every["concepts"]["all"] is True  # type: ignore[index]
 
 

@@ -46,3 +46,15 @@ def test_malformed_xml_in_a_kept_element_is_a_format_error_naming_the_file(tmp_p
     path.write_bytes(bad)
     with pytest.raises(ResponseFormatError, match=r"pubmed99n0004\.xml: not well-formed"):
         parse_file(str(path), 0, str(tmp_path / "w"))
+
+
+def test_a_pmid_twice_in_one_file_keeps_its_first_record_and_says_so(tmp_path):
+    record = TRICKY[TRICKY.index(b"<PubmedArticle>") : TRICKY.index(b"</PubmedArticleSet>")]
+    again = record.replace(b"Kept <i>title</i>", b"Second title")
+    data = TRICKY.replace(b"</PubmedArticleSet>", again + b"</PubmedArticleSet>")
+    result = parse_file(write_gz(tmp_path / "pubmed99n0005.xml.gz", data), 0, str(tmp_path / "w"))
+    assert result.pmids == (1,)
+    assert [r["title"] for r in pq.read_table(result.parts["articles"]).to_pylist()] == [
+        "Kept title"
+    ]
+    assert result.warnings == ("pubmed99n0005.xml.gz: PMID 1 appears again; kept the first",)
