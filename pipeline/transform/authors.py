@@ -11,8 +11,13 @@ from collections.abc import Iterable, Iterator
 from lxml import etree
 
 from pipeline.models import Affiliation, Author
+from pipeline.records import quick_constructor
 from pipeline.transform.orcid import normalize_orcid, orcid_in_text
 from pipeline.transform.text import collapse_ws, flag, flatten, name_text
+
+# Built for every author of every record: see pipeline/records.py.
+_author = quick_constructor(Author)
+_affiliation = quick_constructor(Affiliation)
 
 
 def author_list(parent: etree._Element | None) -> etree._Element | None:
@@ -62,7 +67,7 @@ def affiliation_from_element(info: etree._Element) -> Affiliation | None:
         if value is not None:
             values.append(value)
             sources.append(collapse_ws(ident.get("Source")))
-    return Affiliation(text=text, identifiers=tuple(values), identifier_sources=tuple(sources))
+    return _affiliation(text=text, identifiers=tuple(values), identifier_sources=tuple(sources))
 
 
 def _orcid_among(identifiers: Iterable[etree._Element]) -> str | None:
@@ -129,7 +134,7 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     if orcid is None and affiliations:
         orcid = orcid_from_affiliations(affiliations, last_name)
         orcid_source = "affiliation" if orcid is not None else None
-    return Author(
+    return _author(
         position=position,
         last_name=last_name,
         fore_name=fore if person else None,

@@ -7,8 +7,11 @@ from collections.abc import Iterable
 from lxml import etree
 
 from pipeline.models import Journal
+from pipeline.records import quick_constructor
 from pipeline.transform.issn import normalize_issn
 from pipeline.transform.text import children_by_tag, kid_text
+
+_journal = quick_constructor(Journal)  # one per record: see pipeline/records.py
 
 
 def _issn_among(issns: Iterable[etree._Element], issn_type: str) -> str | None:
@@ -31,7 +34,7 @@ def journal_of(journal: etree._Element | None, info: etree._Element | None) -> J
     kids = children_by_tag(journal)
     info_kids = children_by_tag(info)
     issns = kids.get("ISSN", [])
-    return Journal(
+    return _journal(
         nlm_id=kid_text(info_kids, "NlmUniqueID"),
         medline_ta=kid_text(info_kids, "MedlineTA"),
         iso_abbreviation=kid_text(kids, "ISOAbbreviation"),

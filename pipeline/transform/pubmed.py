@@ -19,6 +19,7 @@ from lxml import etree
 
 from pipeline.errors import ResponseFormatError
 from pipeline.models import Article, ParsedBatch, Reject
+from pipeline.records import quick_constructor
 from pipeline.transform.authors import (
     author_list,
     authors_from_list,
@@ -54,6 +55,9 @@ from pipeline.transform.text import (
 from pipeline.xmlsafe import parse_xml
 
 RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle"})
+
+# Built for every record of a bulk run: see pipeline/records.py.
+_article = quick_constructor(Article)
 
 
 class UnreadableRecordError(ValueError):
@@ -142,7 +146,7 @@ def journal_article(el: etree._Element) -> Article:
     chosen = doi.doi
     lists = art.get("AuthorList", [])
     authors, complete = authors_from_list(first_author_list(lists))
-    return Article(
+    return _article(
         pmid=ident.pmid,
         pmid_version=ident.version,
         status=citation.get("Status") if citation is not None else None,
@@ -183,7 +187,7 @@ def book_article(el: etree._Element) -> Article:
     # A chapter's authors are the BookDocument's; a whole book's may be the Book's.
     own_list = author_list(doc)
     authors, complete = authors_from_list(own_list if own_list is not None else author_list(book))
-    return Article(
+    return _article(
         pmid=ident.pmid,
         pmid_version=ident.version,
         status=None,
