@@ -83,13 +83,17 @@ def type_flags(fields: pa.Table, wanted: frozenset[str]) -> np.ndarray:
     return flags
 
 
-def category_slices(
-    ordered: Ordered, fields: pa.Table, keep: np.ndarray | None, limit: int | None
-) -> Iterator[pa.Table]:
-    """One category's rows (CITATIONS_FILE), ranked per concept, in slices.
+@dataclass(frozen=True)
+class Selection:
+    """One category's rows, ranked per concept: which fields rows, in citation order."""
 
-    ``keep``: per fields row, whether it belongs to the category (None: all).
-    """
+    cui: pa.Array
+    rows: np.ndarray  # row of each in the fields table
+    rank: np.ndarray
+
+
+def select_category(ordered: Ordered, keep: np.ndarray | None, limit: int | None) -> Selection:
+    """``keep``: per fields row, whether it belongs to the category (None: all)."""
     mask = np.ones(len(ordered.fields_row), dtype=bool)
     if keep is not None:
         mask = keep[ordered.fields_row]
@@ -99,9 +103,16 @@ def category_slices(
     if limit is not None:
         within = rank <= limit
         cui, rows, rank = cui.filter(pa.array(within)), rows[within], rank[within]
-    for start in range(0, len(rows), SLICE_ROWS):
+    return Selection(cui, rows, rank)
+
+
+def category_slices(chosen: Selection, fields: pa.Table) -> Iterator[pa.Table]:
+    """The selection's rows (CITATIONS_FILE), built a slice at a time as they are read."""
+    for start in range(0, len(chosen.rows), SLICE_ROWS):
         stop = start + SLICE_ROWS
-        yield _slice(fields, cui[start:stop], rows[start:stop], rank[start:stop])
+        yield _slice(
+            fields, chosen.cui[start:stop], chosen.rows[start:stop], chosen.rank[start:stop]
+        )
 
 
 def _ranks(cui: pa.Array) -> np.ndarray:

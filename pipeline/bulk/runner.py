@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.bulk.citations import category_slices, order_links, type_flags
+from pipeline.bulk.citations import category_slices, order_links, select_category, type_flags
 from pipeline.bulk.executors import make_executor
 from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
 from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
@@ -255,15 +255,7 @@ def _fetch_absent(client: EutilsClient, pmids: Sequence[int], batch: int, parsed
 
 def _cite_fields(parsed: _Parsed) -> dict[int, dict[str, Any]]:
     """The winning citation fields per PMID (only linked PMIDs were kept)."""
-    out: dict[int, dict[str, Any]] = {}
-    for parse in sorted(parsed.parses, key=lambda p: p.index):
-        path = parse.parts.get(CITE_FIELDS)
-        if path is None:
-            continue
-        part = surviving_rows(CITE_FIELDS, pq.read_table(path), parse.index, parsed.winners)
-        for row in part.to_pylist():
-            out[row["pmid"]] = row
-    return out
+    return {row["pmid"]: row for row in _cite_fields_table(parsed).to_pylist()}
 
 
 def _rank_key(row: dict[str, Any]) -> tuple[date, int]:
@@ -407,9 +399,9 @@ def _all_concepts_citations(
     for category in OFFLINE_CATEGORIES:
         wanted = _OFFLINE_TYPES.get(category.name)
         keep = type_flags(fields, wanted) if wanted is not None else None
-        slices = list(category_slices(ordered, fields, keep, options.per_category))
-        rows[category.name] = sum(t.num_rows for t in slices)
-        citations[category.name] = slices
+        chosen = select_category(ordered, keep, options.per_category)
+        rows[category.name] = len(chosen.rows)
+        citations[category.name] = category_slices(chosen, fields)  # lazy: written as made
     missing = np.setdiff1d(ordered.requested, ordered.loaded)
     deleted = np.intersect1d(ordered.requested, np.fromiter(parsed.winners.deleted, np.int64))
     accounts = _Accounts(
