@@ -77,11 +77,17 @@ def write_parquet(table: pa.Table, path: Path) -> FileEntry:
 
 
 def write_parquet_stream(schema: pa.Schema, parts: Iterable[pa.Table], path: Path) -> FileEntry:
-    """Many tables into one file, one row group at a time: memory holds one part."""
+    """Many tables into one file, one row group at a time: memory holds one part.
+
+    Empty parts write nothing: the file depends on the rows alone, not on how a
+    caller happened to cut them (no parts and one empty part give the same bytes).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
     with pq.ParquetWriter(path, schema, **PARQUET_OPTIONS) as writer:
         for part in parts:
+            if part.num_rows == 0:
+                continue
             writer.write_table(part.cast(schema) if part.schema != schema else part)
             rows += part.num_rows
     _fsync(path)

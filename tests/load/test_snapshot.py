@@ -5,7 +5,13 @@ import pyarrow as pa
 import pytest
 
 from pipeline.errors import VerifyError
-from pipeline.load.snapshot import SnapshotWriter, content_hash, current_snapshot, verify
+from pipeline.load.snapshot import (
+    SnapshotWriter,
+    content_hash,
+    current_snapshot,
+    verify,
+    write_parquet_stream,
+)
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -69,3 +75,15 @@ def test_verify_detects_an_edited_manifest(tmp_path):
     (path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(VerifyError, match="content_hash"):
         verify(path)
+
+
+def test_a_stream_file_depends_on_its_rows_not_on_empty_parts(tmp_path):
+    schema = pa.schema([pa.field("n", pa.int64())])
+    empty, rows = schema.empty_table(), pa.table({"n": [1, 2]}, schema=schema)
+    files = [
+        write_parquet_stream(schema, parts, tmp_path / f"{i}.parquet")
+        for i, parts in enumerate([[], [empty], [empty, rows, empty], [rows]])
+    ]
+    assert files[0] == files[1]
+    assert files[2] == files[3]
+    assert files[3].rows == 2
