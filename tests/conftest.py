@@ -10,6 +10,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "ncbi-samples"
 DEMO_DATASET = ROOT / "tests" / "data" / "c4725027"
 REFERENCE_PAGE = ROOT.parent / "shared" / "seed" / "medgen-C4725027-page.txt"
+# Where the samples hold PubMed EFetch answers (globs relative to SAMPLES).
+PUBMED_SAMPLE_GLOBS = (
+    "biopython/pubmed*.xml",
+    "eutils-json/efetch.*.xml",
+    "metapub/pmid_*.xml",
+    "metapub/pmid_xml/*.xml",
+    "bulk/*.xml",
+    "bulk/*.xml.gz",
+)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pipeline.bulk.parse import _records
 from pipeline.bulk.skim import SKIPPED, Skimmer
 from pipeline.errors import ResponseFormatError
 from pipeline.transform.pubmed import article_from_element, parse_efetch
-from tests.conftest import DEMO_DATASET, ROOT
+from tests.conftest import DEMO_DATASET, PUBMED_SAMPLE_GLOBS, ROOT
 
 # Every case the byte scanner must get right, in one document: nested and
 # empty skipped elements, ">" inside an attribute value, a name that only
@@ -146,8 +146,7 @@ def test_the_fixture_records_read_the_same_skimmed_or_whole(name):
 
 
 def _sample_files(samples: Path) -> list[Path]:
-    globs = ("biopython/pubmed*.xml", "metapub/pmid_xml/*.xml", "bulk/*.xml", "bulk/*.xml.gz")
-    return sorted(p for g in globs for p in samples.glob(g))
+    return sorted({p for g in PUBMED_SAMPLE_GLOBS for p in samples.glob(g)})
 
 
 @pytest.mark.samples

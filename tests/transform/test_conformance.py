@@ -25,20 +25,13 @@ from pipeline.models import Concept
 from pipeline.transform.medgen import parse_medgen_summaries
 from pipeline.transform.pubmed import RECORD_TAGS, parse_efetch
 from pipeline.xmlsafe import parse_xml
-from tests.conftest import SAMPLES
+from tests.conftest import PUBMED_SAMPLE_GLOBS, SAMPLES
 
 pytestmark = pytest.mark.samples
 
 # Which sample files are which utility's answer (globs relative to the samples folder).
 KINDS: dict[str, tuple[str, ...]] = {
-    "efetch": (
-        "biopython/pubmed*.xml",
-        "eutils-json/efetch.*.xml",
-        "metapub/pmid_*.xml",
-        "metapub/pmid_xml/*.xml",
-        "bulk/*.xml",
-        "bulk/*.xml.gz",
-    ),
+    "efetch": PUBMED_SAMPLE_GLOBS,
     "esearch": ("*/esearch*.xml",),
     "elink": ("*/elink*.xml", "metapub/*elink*.xml", "metapub/sample_related_pmids_result.xml"),
     "esummary": ("*/esummary*.xml", "metapub/medgen_concept_*.xml"),

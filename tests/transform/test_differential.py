@@ -44,19 +44,11 @@ from Bio.Entrez import Parser
 
 from pipeline.models import Article
 from pipeline.transform.pubmed import parse_efetch
-from tests.conftest import SAMPLES
+from tests.conftest import PUBMED_SAMPLE_GLOBS, SAMPLES
 
 pytestmark = pytest.mark.samples
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PUBMED_SAMPLES = (
-    "biopython/pubmed*.xml",
-    "eutils-json/efetch.*.xml",
-    "metapub/pmid_*.xml",
-    "metapub/pmid_xml/*.xml",
-    "bulk/*.xml",
-    "bulk/*.xml.gz",
-)
 BUNDLED_DTDS = Path(Entrez.__file__).parent / "DTDs"
 FALLBACK_DTD = "pubmed_250101.dtd"
 
@@ -313,7 +305,7 @@ DOCUMENTED_DIFFERENCES = (
 
 def record_files() -> list[Path]:
     samples = (
-        sorted({p for pattern in PUBMED_SAMPLES for p in SAMPLES.glob(pattern)})
+        sorted({p for pattern in PUBMED_SAMPLE_GLOBS for p in SAMPLES.glob(pattern)})
         if SAMPLES.is_dir()
         else []
     )
