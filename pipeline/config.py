@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from pipeline.errors import ConfigError
 from pipeline.models import Category
 
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
-_CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_CATEGORY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class Secret:
@@ -104,7 +105,7 @@ def categories_hash(categories: tuple[Category, ...]) -> str:
 def _read_toml(text: str, origin: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of thousands of digits
         raise ConfigError(f"{origin}: not valid TOML ({exc})") from exc
 
 
@@ -114,30 +115,78 @@ def _packaged(name: str) -> str:
 
 def _read_file(path: Path) -> str:
     try:
-        return path.read_text("utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        # TOML is UTF-8; a byte-order mark some editors write is not part of the text.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (line {line}, byte {exc.start}: {exc.reason}); "
+            "save it as UTF-8"
+        ) from exc
 
 
-_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "ncbi": {
-        "eutils_url": str,
-        "tool": str,
-        "email": str,
-        "rate_limit": (int, float),
-        "rate_limit_with_key": (int, float),
-        "timeout": (int, float),
-    },
-    "retry": {
-        "max_attempts": int,
-        "initial_wait": (int, float),
-        "max_wait": (int, float),
-        "max_retry_after": (int, float),
-        "jitter": (int, float),
-    },
-    "extract": {"search_page_size": int, "efetch_batch_size": int},
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The values one numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``."""
+
+    field: str  # where Settings holds it: "timeout", "retry.max_wait"
+    low: float
+    high: float
+    unit: str
+    integer: bool = False
+    low_open: bool = False
+
+    def describe(self) -> str:
+        low = f"greater than {self.low:g}" if self.low_open else f"at least {self.low:g}"
+        return f"{low} and at most {self.high:g} ({self.unit})"
+
+    def admits(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        return above and value <= self.high
+
+
+# Every number of pipeline.toml and what it may be, checked when the configuration is
+# read, before any request: a rate of 1e-9 would otherwise hang a build after its first
+# request, and a NaN wait would crash one in the middle of a night. One line per key.
+NUMBERS: dict[str, Bounds] = {
+    # NCBI's own limits (3/s, 10/s with a key) are checked against NCBI's host below;
+    # a mirror or a stand-in on another host may be asked faster.
+    "ncbi.rate_limit": Bounds("rate_limit", 0.1, 1000, "requests per second"),
+    "ncbi.rate_limit_with_key": Bounds("rate_limit_with_key", 0.1, 1000, "requests per second"),
+    "ncbi.timeout": Bounds("timeout", 0, 3600, "seconds", low_open=True),
+    "retry.max_attempts": Bounds("retry.max_attempts", 1, 100, "attempts", integer=True),
+    "retry.initial_wait": Bounds("retry.initial_wait", 0, 3600, "seconds"),
+    "retry.max_wait": Bounds("retry.max_wait", 0, 3600, "seconds"),
+    "retry.max_retry_after": Bounds("retry.max_retry_after", 0, 3600, "seconds"),
+    "retry.jitter": Bounds("retry.jitter", 0, 3600, "seconds"),
+    # esearch serves at most 9,999 ids of one query per page; efetch at most 10,000.
+    "extract.search_page_size": Bounds("search_page_size", 1, 9_999, "PMIDs", integer=True),
+    "extract.efetch_batch_size": Bounds("efetch_batch_size", 1, 10_000, "PMIDs", integer=True),
+}
+# NCBI's published limits, for requests sent to NCBI itself (more earns 429s or a block
+# for every user of the host): https://www.ncbi.nlm.nih.gov/books/NBK25497/
+NCBI_RATE_LIMITS = {"ncbi.rate_limit": 3.0, "ncbi.rate_limit_with_key": 10.0}
+_NCBI_HOST = re.compile(r"^https?://([^/:]+\.)?ncbi\.nlm\.nih\.gov(:\d+)?(/|$)", re.IGNORECASE)
+
+_TEXT: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "ncbi": {"eutils_url": str, "tool": str, "email": str},
     "output": {"dir": str},
 }
+
+
+def _schema() -> dict[str, dict[str, type | tuple[type, ...]]]:
+    schema = {section: dict(keys) for section, keys in _TEXT.items()}
+    for key, bounds in NUMBERS.items():
+        section, name = key.split(".", 1)
+        schema.setdefault(section, {})[name] = int if bounds.integer else (int, float)
+    return schema
+
+
+_SCHEMA = _schema()
 
 
 def _check_schema(data: Mapping[str, Any], origin: str) -> None:
@@ -186,7 +235,8 @@ def _parse_category(entry: Any, where: str) -> Category:
     for key in ("name", "heading", "term"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise ConfigError(f"{where}: '{key}' must be a non-empty string")
-    if not _CATEGORY_NAME.match(entry["name"]):
+    # fullmatch: with match, "$" would also match before a final newline ("therapy\n").
+    if not _CATEGORY_NAME.fullmatch(entry["name"]):
         # The name becomes a partition directory: keep it a safe path segment.
         raise ConfigError(f"{where}: name {entry['name']!r} must match {_CATEGORY_NAME.pattern}")
     for key in ("group", "subheading"):
@@ -217,11 +267,15 @@ def load_settings(
     """Build the run's Settings from defaults, an optional file, env and flags.
 
     ``overrides`` holds flag values by Settings field name; None means "not given".
+    Every value is checked, and an error names the key and where its value came from.
     """
+    origins: dict[str, str] = {}  # "ncbi.timeout" -> the file, variable or flag that set it
     data = _read_toml(_packaged("pipeline.toml"), "packaged pipeline.toml")
+    _note_origins(origins, data, "packaged pipeline.toml")
     if config_file is not None:
         user = _read_toml(_read_file(config_file), str(config_file))
         _check_schema(user, str(config_file))
+        _note_origins(origins, user, str(config_file))
         data = _merge(data, user)
     _check_schema(data, "configuration")
     ncbi, retry, extract = data["ncbi"], data.get("retry", {}), data["extract"]
@@ -231,17 +285,19 @@ def load_settings(
         cat_text, cat_origin = _read_file(categories_file), str(categories_file)
 
     api_key = _env_value(env, "NCBI_API_KEY")
+    if _env_value(env, "NCBI_EUTILS_URL"):
+        origins["ncbi.eutils_url"] = "NCBI_EUTILS_URL"
     values: dict[str, Any] = {
         "eutils_url": _env_value(env, "NCBI_EUTILS_URL") or ncbi.get("eutils_url"),
         "tool": ncbi.get("tool", "medgen-etl"),
         "email": _env_value(env, "NCBI_EMAIL") or ncbi.get("email"),
         "api_key": Secret(api_key) if api_key else None,
-        "rate_limit": float(ncbi.get("rate_limit", 3.0)),
-        "rate_limit_with_key": float(ncbi.get("rate_limit_with_key", 10.0)),
-        "timeout": float(ncbi.get("timeout", 30.0)),
+        "rate_limit": _float(ncbi.get("rate_limit", 3.0)),
+        "rate_limit_with_key": _float(ncbi.get("rate_limit_with_key", 10.0)),
+        "timeout": _float(ncbi.get("timeout", 30.0)),
         "retry": RetrySettings(**{k: v for k, v in retry.items()}),
-        "search_page_size": int(extract["search_page_size"]),
-        "efetch_batch_size": int(extract["efetch_batch_size"]),
+        "search_page_size": extract["search_page_size"],
+        "efetch_batch_size": extract["efetch_batch_size"],
         "out_dir": Path(data["output"]["dir"]),
         "categories": parse_categories(cat_text, cat_origin),
     }
@@ -250,21 +306,74 @@ def load_settings(
             raise ConfigError(f"unknown setting {key!r}")
         if value is not None:
             values[key] = value
+            _note_flag(origins, key)
     settings = Settings(**values)
-    _validate(settings)
+    _validate(settings, origins)
     return settings
 
 
-def _validate(s: Settings) -> None:
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", s.eutils_url):
-        raise ConfigError(f"NCBI E-utilities URL {s.eutils_url!r} is not an http(s) URL")
-    if s.rate_limit <= 0 or s.rate_limit_with_key <= 0:
-        raise ConfigError("rate limits must be positive")
-    if s.timeout <= 0:
-        raise ConfigError("timeout must be positive")
-    if not 1 <= s.search_page_size <= 9_999:
-        raise ConfigError("extract.search_page_size must be between 1 and 9999")
-    if not 1 <= s.efetch_batch_size <= 10_000:
-        raise ConfigError("extract.efetch_batch_size must be between 1 and 10000")
-    if s.retry.max_attempts < 1:
-        raise ConfigError("retry.max_attempts must be at least 1")
+def _float(value: Any) -> Any:
+    """An int from TOML as the float the field holds; anything else is left to _validate."""
+    if type(value) is int and abs(value) <= 2**53:
+        return float(value)
+    return value
+
+
+def _note_origins(origins: dict[str, str], data: Mapping[str, Any], origin: str) -> None:
+    for section, keys in data.items():
+        for key in keys:
+            origins[f"{section}.{key}"] = origin
+
+
+def _note_flag(origins: dict[str, str], field_name: str) -> None:
+    flag = "--" + field_name.replace("_", "-")
+    if field_name == "eutils_url":
+        origins["ncbi.eutils_url"] = flag
+    for key, bounds in NUMBERS.items():
+        if bounds.field == field_name or bounds.field.startswith(field_name + "."):
+            origins[key] = flag
+
+
+def _validate(s: Settings, origins: Mapping[str, str]) -> None:
+    def where(key: str) -> str:
+        return origins.get(key, "configuration")
+
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", s.eutils_url):
+        raise ConfigError(
+            f"{where('ncbi.eutils_url')}: ncbi.eutils_url = {s.eutils_url!r} is not an http(s) URL"
+        )
+    for key, bounds in NUMBERS.items():
+        _check_number(key, _field(s, bounds.field), bounds, where(key))
+    if s.retry.max_wait < s.retry.initial_wait:
+        raise ConfigError(
+            f"{where('retry.max_wait')}: retry.max_wait = {s.retry.max_wait!r} is less than "
+            f"retry.initial_wait = {s.retry.initial_wait!r} (from {where('retry.initial_wait')})"
+        )
+    if _NCBI_HOST.match(s.eutils_url):
+        for key, limit in NCBI_RATE_LIMITS.items():
+            value = _field(s, NUMBERS[key].field)
+            if value > limit:
+                raise ConfigError(
+                    f"{where(key)}: {key} = {value!r} is above NCBI's limit of {limit:g} "
+                    f"requests per second for {s.eutils_url} (faster only against another host)"
+                )
+
+
+def _field(s: Settings, path: str) -> Any:
+    value: Any = s
+    for name in path.split("."):
+        value = getattr(value, name)
+    return value
+
+
+def _check_number(key: str, value: Any, bounds: Bounds, origin: str) -> None:
+    shown = f"{origin}: {key} = {value!r}"
+    kind = int if bounds.integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        expected = "an integer" if bounds.integer else "a number"
+        raise ConfigError(f"{shown} has the wrong type (expected {expected})")
+    # An int is always finite (and math.isfinite would overflow on a huge one).
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{shown} is not a finite number")
+    if not bounds.admits(value):
+        raise ConfigError(f"{shown} is out of range: must be {bounds.describe()}")

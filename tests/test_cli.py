@@ -126,3 +126,38 @@ def test_json_logs_are_one_object_per_line_with_request_fields(tmp_path):
     assert all(r["run_id"] and r["attempt"] == 1 and r["elapsed"] >= 0 for r in requests)
     assert "C4725027" in {r["concept"] for r in requests}
     assert "K-77" not in result.stderr
+
+
+CATEGORY = '[[category]]\nname = "{}"\nheading = "Therapy"\nterm = "Therapy/Broad[filter]"\n'
+
+
+@pytest.mark.parametrize(
+    ("flag", "data", "extra", "message"),
+    [
+        ("--config", b"[ncbi]\nrate_limit = 1e-9\n", (), "ncbi.rate_limit = 1e-09 is out of range"),
+        ("--config", b"[retry]\ninitial_wait = -1\n", (), "retry.initial_wait = -1 is out of"),
+        ("--config", b"[ncbi]\ntimeout = nan\n", (), "ncbi.timeout = nan is not a finite"),
+        ("--config", b"[retry]\nmax_wait = inf\n", (), "retry.max_wait = inf is not a finite"),
+        ("--config", b"[ncbi]\nrate_limit = 4.0\n", (), "above NCBI's limit of 3"),
+        ("--config", b"[ncbi]\n", ("--timeout", "nan"), "--timeout: ncbi.timeout = nan"),
+        ("--config", b"[ncbi]\n", ("--timeout", "inf"), "--timeout: ncbi.timeout = inf"),
+        ("--categories", CATEGORY.format("therapy\\n").encode(), (), "must match"),
+        ("--categories", CATEGORY.format("th\u00e9rapie").encode("latin-1"), (), "not UTF-8"),
+        ("--categories", CATEGORY.format("therapy").encode("utf-16"), (), "not UTF-8"),
+    ],
+)
+def test_hostile_configuration_is_refused_with_78_before_any_request(
+    tmp_path, flag, data, extra, message
+):
+    given = tmp_path / "given.toml"
+    given.write_bytes(data)
+    out = tmp_path / "out"
+    result = invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW,
+        "--out", str(out), flag, str(given), *extra,
+    )  # fmt: skip
+    assert result.exit_code == 78, result.output
+    assert message in result.output
+    if flag != "--config" or not extra:
+        assert str(given) in result.output
+    assert not out.exists()

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_settings
+from pipeline.config import RetrySettings, load_settings
 from pipeline.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +79,7 @@ def test_api_key_in_a_config_file_is_refused(tmp_path):
         ("[nope]\nx = 1\n", "unknown section"),
         ("[ncbi]\ntimout = 3\n", "unknown key ncbi.timout"),
         ("[ncbi\n", "not valid TOML"),
+        ("[ncbi]\ntimeout = " + "9" * 5000 + "\n", "not valid TOML"),
     ],
 )
 def test_bad_config_files_name_what_is_wrong(tmp_path, text, message):
@@ -101,3 +102,125 @@ def test_bad_categories_files_name_what_is_wrong(tmp_path, text, message):
     cats.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_settings(categories_file=cats, env={})
+
+
+LOOPBACK = {"NCBI_EUTILS_URL": "http://127.0.0.1:9/"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[ncbi]\nrate_limit = 1e-9\n", r"ncbi\.rate_limit = 1e-09 is out of range"),
+        ("[ncbi]\nrate_limit = 0\n", r"ncbi\.rate_limit = 0\.0 is out of range"),
+        ("[ncbi]\nrate_limit = -3\n", r"ncbi\.rate_limit = -3\.0 is out of range"),
+        ("[ncbi]\nrate_limit = nan\n", r"ncbi\.rate_limit = nan is not a finite number"),
+        ("[ncbi]\nrate_limit = 5000\n", r"ncbi\.rate_limit = 5000\.0 is out of range"),
+        ("[ncbi]\nrate_limit_with_key = inf\n", "rate_limit_with_key = inf is not a finite"),
+        ("[ncbi]\nrate_limit = true\n", r"ncbi\.rate_limit has the wrong type"),
+        ("[ncbi]\nrate_limit = '3'\n", r"ncbi\.rate_limit has the wrong type"),
+        ("[ncbi]\ntimeout = 0\n", r"ncbi\.timeout = 0\.0 is out of range: must be greater than 0"),
+        ("[ncbi]\ntimeout = nan\n", r"ncbi\.timeout = nan is not a finite number"),
+        ("[ncbi]\ntimeout = inf\n", r"ncbi\.timeout = inf is not a finite number"),
+        ("[ncbi]\ntimeout = -inf\n", r"ncbi\.timeout = -inf is not a finite number"),
+        ("[ncbi]\ntimeout = 1e300\n", r"ncbi\.timeout = 1e\+300 is out of range"),
+        ("[retry]\nmax_attempts = 0\n", r"retry\.max_attempts = 0 is out of range"),
+        ("[retry]\nmax_attempts = 3.0\n", r"retry\.max_attempts has the wrong type"),
+        ("[retry]\nmax_attempts = 99999999999999999999\n", "max_attempts = 9+ is out of range"),
+        ("[retry]\ninitial_wait = -1\n", r"retry\.initial_wait = -1 is out of range"),
+        ("[retry]\ninitial_wait = nan\n", r"retry\.initial_wait = nan is not a finite"),
+        ("[retry]\nmax_wait = -0.5\n", r"retry\.max_wait = -0\.5 is out of range"),
+        ("[retry]\nmax_wait = 0.5\n", r"retry\.max_wait = 0\.5 is less than retry\.initial_wait"),
+        ("[retry]\nmax_retry_after = inf\n", r"retry\.max_retry_after = inf is not a finite"),
+        ("[retry]\njitter = -1\n", r"retry\.jitter = -1 is out of range"),
+        ("[retry]\njitter = false\n", r"retry\.jitter has the wrong type"),
+        ("[extract]\nsearch_page_size = 0\n", r"extract\.search_page_size = 0 is out of range"),
+        ("[extract]\nsearch_page_size = 10000\n", "search_page_size = 10000 is out of range"),
+        ("[extract]\nefetch_batch_size = 10001\n", "efetch_batch_size = 10001 is out of range"),
+        ("[extract]\nefetch_batch_size = 1.5\n", "efetch_batch_size has the wrong type"),
+    ],
+)
+def test_every_number_of_a_config_file_is_checked_naming_the_key_and_the_file(
+    tmp_path, text, message
+):
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_settings(config_file=cfg, env=LOOPBACK)
+    assert str(raised.value).startswith(f"{cfg}: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [
+        ("[ncbi]\nrate_limit = 0.1\n", {}),
+        ("[ncbi]\nrate_limit = 3\nrate_limit_with_key = 10\n", {}),
+        ("[ncbi]\nrate_limit = 1000\n", LOOPBACK),
+        ("[ncbi]\ntimeout = 3600\n", {}),
+        ("[retry]\nmax_attempts = 1\ninitial_wait = 0\nmax_wait = 0\njitter = 0\n", {}),
+        ("[extract]\nsearch_page_size = 1\nefetch_batch_size = 10000\n", {}),
+    ],
+)
+def test_numbers_at_the_ends_of_their_ranges_are_accepted(tmp_path, text, env):
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(text)
+    load_settings(config_file=cfg, env=env)
+
+
+@pytest.mark.parametrize(("key", "value"), [("rate_limit", 3.5), ("rate_limit_with_key", 11.0)])
+def test_rates_above_ncbi_limits_are_refused_for_ncbi_but_not_for_another_host(
+    tmp_path, key, value
+):
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(f"[ncbi]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=f"ncbi.{key} = {value} is above NCBI's limit"):
+        load_settings(config_file=cfg, env={})
+    assert getattr(load_settings(config_file=cfg, env=LOOPBACK), key) == value
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"timeout": float("nan")}, r"^--timeout: ncbi\.timeout = nan is not a finite number"),
+        ({"timeout": float("inf")}, r"^--timeout: ncbi\.timeout = inf is not a finite number"),
+        ({"rate_limit": 1e-9}, r"^--rate-limit: ncbi\.rate_limit = 1e-09 is out of range"),
+        ({"search_page_size": True}, r"^--search-page-size: .* has the wrong type"),
+        ({"retry": RetrySettings(initial_wait=-1.0)}, r"^--retry: retry\.initial_wait = -1\.0"),
+    ],
+)
+def test_flag_overrides_are_checked_too(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env=LOOPBACK, overrides=overrides)
+
+
+def test_an_environment_url_that_is_not_http_names_the_variable():
+    with pytest.raises(ConfigError, match=r"^NCBI_EUTILS_URL: ncbi\.eutils_url = 'ftp://x/'"):
+        load_settings(env={"NCBI_EUTILS_URL": "ftp://x/"})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'[[category]]\nname = "therapy\\n"\nheading = "T"\nterm = "t"\n', "must match"),
+        (b'[[category]]\nname = "Therapy"\nheading = "T"\nterm = "t"\n', "must match"),
+        (
+            '[[category]]\nname = "th\u00e9rapie"\nheading = "T"\nterm = "t"\n'.encode("latin-1"),
+            r"not UTF-8 text \(line 2",
+        ),
+        (
+            '[[category]]\nname = "t"\nheading = "T"\nterm = "t"\n'.encode("utf-16"),
+            "not UTF-8 text",
+        ),
+    ],
+)
+def test_bad_categories_files_are_config_errors_naming_the_file(tmp_path, data, message):
+    cats = tmp_path / "c.toml"
+    cats.write_bytes(data)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_settings(categories_file=cats, env={})
+    assert str(cats) in str(raised.value)
+
+
+def test_a_categories_file_with_a_byte_order_mark_reads(tmp_path):
+    cats = tmp_path / "c.toml"
+    cats.write_text('\ufeff[[category]]\nname = "therapy"\nheading = "Therapy"\nterm = "t"\n')
+    assert [c.name for c in load_settings(categories_file=cats, env={}).categories] == ["therapy"]
