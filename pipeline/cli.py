@@ -29,7 +29,7 @@ from pipeline.load.reader import snapshot_view
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
-from pipeline.refs import parse_concept_ref, parse_concepts_file, unique
+from pipeline.refs import parse_concept_ref, read_concepts_file, unique
 from pipeline.runner import BuildOptions, build, describe_plan, plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -251,10 +251,10 @@ def _refs(concepts: tuple[str, ...], concepts_file: Path | None) -> list[Concept
     refs = [parse_concept_ref(c) for c in concepts]
     if concepts_file is not None:
         try:
-            text = concepts_file.read_text("utf-8")
+            data = concepts_file.read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {concepts_file}: {exc.strerror}") from exc
-        refs += parse_concepts_file(text, str(concepts_file))
+        refs += read_concepts_file(data, str(concepts_file))
     if not refs:
         raise UsageError("give at least one --concept or a --concepts-file")
     return refs

@@ -20,6 +20,7 @@ from typing import TypeVar
 from pipeline.errors import ConceptError
 from pipeline.extract.client import EutilsClient
 from pipeline.models import Concept, ConceptRef
+from pipeline.refs import search_phrase
 from pipeline.transform.medgen import SummaryError, parse_medgen_summaries
 
 # References per OR-search and UIDs per esummary. An OR of 100 CUIs keeps the
@@ -104,7 +105,7 @@ def resolve_concept(client: EutilsClient, ref: ConceptRef) -> Concept:
     if ref.kind == "uid":
         uids: Sequence[int] = (int(ref.value),)
     else:
-        term = ref.value if ref.kind == "cui" else f'"{ref.value}"'
+        term = ref.value if ref.kind == "cui" else search_phrase(ref.value)
         uids = client.search_medgen(term).ids
         if not uids:
             raise ConceptError(f"no MedGen concept matches {ref.kind} {ref.value!r}")

@@ -161,3 +161,55 @@ def test_hostile_configuration_is_refused_with_78_before_any_request(
     if flag != "--config" or not extra:
         assert str(given) in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("C4725027\n".encode("utf-16"), ":1: the file is UTF-16"),
+        ("C4725027\n1662593\n".encode("utf-16-le"), ":1: NUL bytes (is the file UTF-16?"),
+        (b"C4725027\n# Leuk\xe4mie\n", ":2: not UTF-8"),
+        (b"C4725027\n\n1662593\n\xc3\x28\n", ":4: not UTF-8"),
+        (b'C4725027\nzzz" OR C0023467 OR "zzz\n', ":2: concept name 'zzz\" OR"),
+        (b"C4725027\nLeuk*\n", ":2: concept name 'Leuk*' cannot be searched as a name"),
+    ],
+)
+@pytest.mark.parametrize("command", ["build", "bulk"])
+def test_a_bad_concepts_file_is_a_usage_error_naming_the_file_and_line(
+    tmp_path, command, data, message
+):
+    concepts = tmp_path / "concepts.txt"
+    concepts.write_bytes(data)
+    links = tmp_path / "links.txt"
+    links.write_text("#UID|CUI|NAME|PMID|\n")
+    out = tmp_path / "out"
+    args = ["--concepts-file", str(concepts), "--out", str(out)]
+    if command == "bulk":
+        args += ["--links", str(links), "--pubmed", str(tmp_path)]
+    else:
+        args += ["--offline", "--raw-dir", DEMO_RAW]
+    result = invoke(command, *args)
+    assert result.exit_code == 2, result.output
+    assert f"{concepts}{message}" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ['zzz" OR C0023467 OR "zzz', "Refractory*", "Leukemia[mh]", "zzz OR C0023467"]
+)
+def test_a_concept_name_holding_search_syntax_is_refused_before_any_request(tmp_path, name):
+    out = tmp_path / "out"
+    result = invoke("build", "--concept", name, "--out", str(out), env={"NCBI_EMAIL": "e@x.org"})
+    assert result.exit_code == 2, result.output
+    assert f"concept name {name!r} cannot be searched as a name" in result.output
+    assert not out.exists()
+
+
+def test_a_concepts_file_with_a_byte_order_mark_builds(tmp_path):
+    concepts = tmp_path / "concepts.txt"
+    concepts.write_bytes(b"\xef\xbb\xbfC4725027\r\n")
+    result = invoke(
+        "build", "--concepts-file", str(concepts), "--offline", "--raw-dir", DEMO_RAW,
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
