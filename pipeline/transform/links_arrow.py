@@ -17,12 +17,25 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.transform.medgen_files import LineReject, MedgenLink, read_link_line
+from pipeline.transform.medgen_files import (
+    MAX_PMID,
+    MAX_UID,
+    LineReject,
+    MedgenLink,
+    read_link_line,
+)
 
-# Plainly well-formed: positive ASCII integers (at most 18 digits, so int64
-# holds them), a C/CN concept id, any name, and the closing "|".
-_PLAIN = r"^0*[1-9][0-9]{0,17}\|CN?[0-9]+\|.*\|0*[1-9][0-9]{0,17}\|$"
-_INT64_MAX = 2**63 - 1
+
+def _digits(largest: int) -> str:
+    """A positive ASCII integer of no more digits than ``largest`` (a 99...9) has."""
+    if str(largest).strip("9"):
+        raise ValueError(f"{largest} is not 10**k - 1: no digit count expresses it")
+    return f"0*[1-9][0-9]{{0,{len(str(largest)) - 1}}}"
+
+
+# Plainly well-formed: a UID and a PMID that read_id accepts, a C/CN concept id, any
+# name, and the closing "|". Anything else is left to the line parser, which decides.
+_PLAIN = rf"^{_digits(MAX_UID)}\|CN?[0-9]+\|.*\|{_digits(MAX_PMID)}\|$"
 
 LINK_COLUMNS = pa.schema(
     [
@@ -101,8 +114,6 @@ def _one_by_one(
     for raw, number in zip(lines.to_pylist(), numbers.to_pylist(), strict=True):
         line = raw.decode("utf-8", "surrogateescape") + ("" if number == last else "\n")
         record = read_link_line(line, number, file)
-        if isinstance(record, MedgenLink) and max(record.uid, record.pmid) > _INT64_MAX:
-            record = LineReject(file, number, "UID or PMID too large", line[:200])
         if isinstance(record, LineReject):
             rejects.append(record)
         else:

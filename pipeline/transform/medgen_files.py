@@ -60,6 +60,12 @@ MAX_RECORD_LINES = 1000
 MAX_RECORD_CHARS = 1_000_000
 _SHOWN = 200  # characters of a bad record kept in its reject
 
+# The largest identifiers read. A MedGen UID has at most 12 digits (as a concept reference
+# takes it); a PMID at most 9: PubMed's have 8 today, and a PMID indexes a bitmap
+# (pipeline.bulk.pmidset), where one absurd PMID would cost gigabytes.
+MAX_UID = 10**12 - 1
+MAX_PMID = 10**9 - 1
+
 _CUI = re.compile(r"CN?\d+")  # C0000039 (from UMLS) or CN169374 (made by NCBI)
 _RECORD_START = re.compile(r"CN?\d+\|")
 _SUPPRESSED = {"N": False, "Y": True, "E": True, "O": True}
@@ -209,11 +215,11 @@ def read_link_line(line: str, number: int, file: str) -> MedgenLink | LineReject
     if len(fields) < 4:
         return _bad(file, number, line, f"expected UID|CUI|NAME|PMID|, found {len(fields)} fields")
     uid_text, cui, *name_parts, pmid_text = fields
-    uid, pmid = _positive_int(uid_text), _positive_int(pmid_text)
-    if uid is None:
-        return _bad(file, number, line, f"UID {uid_text!r} is not a positive integer")
-    if pmid is None:
-        return _bad(file, number, line, f"PMID {pmid_text!r} is not a positive integer")
+    uid, pmid = read_id("UID", uid_text, MAX_UID), read_id("PMID", pmid_text, MAX_PMID)
+    if isinstance(uid, str):
+        return _bad(file, number, line, uid)
+    if isinstance(pmid, str):
+        return _bad(file, number, line, pmid)
     if problem := _cui_problem(cui):
         return _bad(file, number, line, problem)
     return MedgenLink(uid=uid, cui=cui, name=_text("|".join(name_parts)), pmid=pmid)
@@ -277,11 +283,23 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
-def _positive_int(text: str) -> int | None:
+def read_id(label: str, text: str, largest: int) -> int | str:
+    """``text`` as an identifier from 1 to ``largest`` (leading zeros allowed), or why not.
+
+    The one rule for a UID or PMID of the links file, whichever reader reads it.
+    """
     # isascii first: str.isdigit() accepts "²", which int() refuses.
-    if text.isascii() and text.isdigit() and int(text) > 0:
-        return int(text)
-    return None
+    if not (text.isascii() and text.isdigit()) or not text.strip("0"):
+        return f"{label} {_clipped(text)!r} is not a positive integer"
+    digits = text.lstrip("0")
+    # Length first: int() of thousands of digits is refused (and slow).
+    if len(digits) > len(str(largest)) or int(digits) > largest:
+        return f"{label} {_clipped(text)!r} ({len(digits)} digits) is larger than {largest}"
+    return int(digits)
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= 24 else text[:24] + "..."
 
 
 def _cui_problem(cui: str) -> str | None:

@@ -116,3 +116,32 @@ def test_all_concepts_refuses_named_concepts_and_online(tmp_path):
     result = CliRunner().invoke(main, [*argv, "--pubmed", str(tmp_path / "pubmed")])
     assert result.exit_code == 2
     assert "--all-concepts takes no --concept" in result.output
+
+
+HUGE_LINES = [
+    ("PMID of 23 digits", "1662593|C4725027|x|12345678901234567890123|", "PMID '1234"),
+    ("PMID of 5,000 digits", "1662593|C4725027|x|" + "9" * 5000 + "|", "(5000 digits) is larger"),
+    ("PMID of 10 digits", "1662593|C4725027|x|1000000000|", "PMID '1000000000' (10 digits)"),
+    ("UID of 23 digits", "12345678901234567890123|C4725027|x|1001|", "UID '1234"),
+    ("PMID zero", "1662593|C4725027|x|000|", "PMID '000' is not a positive integer"),
+]
+
+
+@pytest.mark.parametrize(("case", "line", "reason"), HUGE_LINES, ids=[c[0] for c in HUGE_LINES])
+@pytest.mark.parametrize("mode", ["all", "named"])
+def test_a_links_line_with_an_impossible_id_is_one_warning_in_either_mode(
+    tmp_path, case, line, reason, mode
+):
+    write_world(tmp_path)
+    links = tmp_path / "medgen_pubmed_lnk.txt.gz"
+    lines = gzip.decompress(links.read_bytes()).decode().splitlines()
+    links.write_bytes(gzip.compress(("\n".join([*lines, line]) + "\n").encode()))
+    args = ("--all-concepts",) if mode == "all" else ("--concept", "C4725027")
+    manifest = bulk(tmp_path, mode, *args)
+    warned = [w for w in manifest["warnings"] if f" line {len(lines) + 1}: " in w]  # type: ignore[attr-defined]
+    assert len(warned) == 1, manifest["warnings"]
+    assert reason in warned[0]
+    assert len(warned[0]) < 400  # the line is shown clipped, not whole
+    pmids = manifest["pmids"]
+    assert pmids["requested"] == pmids["loaded"] + pmids["rejected"] + pmids["missing"]  # type: ignore[index]
+    assert all(p < 10**9 for p in pmids["missing_pmids"])  # type: ignore[index]

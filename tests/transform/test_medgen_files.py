@@ -4,6 +4,8 @@ import pytest
 
 from pipeline.errors import ResponseFormatError, UsageError
 from pipeline.transform.medgen_files import (
+    MAX_PMID,
+    MAX_UID,
     LineReject,
     MedgenDefinition,
     MedgenLink,
@@ -14,6 +16,7 @@ from pipeline.transform.medgen_files import (
     parse_links,
     parse_names,
     preferred_name,
+    read_id,
 )
 
 LINKS_HEADER = "#UID|CUI|NAME|PMID|\n"
@@ -340,3 +343,30 @@ def test_concept_texts_report_rejects_of_both_files():
     assert [(r.file, r.line) for r in scan.rejects] == [("NAMES", 2), ("MGDEF", 2)]
     assert scan.concepts == ()
     assert scan.missing == ("C1",)
+
+
+@pytest.mark.parametrize(
+    ("text", "largest", "expected"),
+    [
+        ("1520723", MAX_PMID, 1520723),
+        ("0042", MAX_PMID, 42),
+        ("999999999", MAX_PMID, 999_999_999),
+        ("1000000000", MAX_PMID, "PMID '1000000000' (10 digits) is larger than 999999999"),
+        ("9" * 5000, MAX_PMID, "PMID '999999999999999999999999...' (5000 digits) is larger"),
+        ("0", MAX_PMID, "PMID '0' is not a positive integer"),
+        ("", MAX_PMID, "PMID '' is not a positive integer"),
+        ("-5", MAX_PMID, "PMID '-5' is not a positive integer"),
+        ("²", MAX_PMID, "PMID '²' is not a positive integer"),
+        ("١٢", MAX_PMID, "PMID '١٢' is not a positive integer"),
+        ("999999999999", MAX_UID, 999_999_999_999),
+        ("12345678901234567890123", MAX_UID, "(23 digits) is larger than 999999999999"),
+    ],
+)
+def test_read_id_is_the_one_rule_for_a_uid_or_pmid(text, largest, expected):
+    label = "UID" if largest == MAX_UID else "PMID"
+    got = read_id(label, text, largest)
+    if isinstance(expected, int):
+        assert got == expected
+    else:
+        assert isinstance(got, str)
+        assert expected in got
