@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
 from pipeline.models import Category
@@ -133,7 +134,7 @@ def _read_file(path: Path) -> str:
 class Bounds:
     """The values one numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``."""
 
-    field: str  # where Settings holds it: "timeout", "retry.max_wait"
+    attr: str  # where Settings holds it: "timeout", "retry.max_wait"
     low: float
     high: float
     unit: str
@@ -170,7 +171,7 @@ NUMBERS: dict[str, Bounds] = {
 # NCBI's published limits, for requests sent to NCBI itself (more earns 429s or a block
 # for every user of the host): https://www.ncbi.nlm.nih.gov/books/NBK25497/
 NCBI_RATE_LIMITS = {"ncbi.rate_limit": 3.0, "ncbi.rate_limit_with_key": 10.0}
-_NCBI_HOST = re.compile(r"^https?://([^/:]+\.)?ncbi\.nlm\.nih\.gov(:\d+)?(/|$)", re.IGNORECASE)
+NCBI_DOMAIN = "ncbi.nlm.nih.gov"
 
 _TEXT: dict[str, dict[str, type | tuple[type, ...]]] = {
     "ncbi": {"eutils_url": str, "tool": str, "email": str},
@@ -330,7 +331,7 @@ def _note_flag(origins: dict[str, str], field_name: str) -> None:
     if field_name == "eutils_url":
         origins["ncbi.eutils_url"] = flag
     for key, bounds in NUMBERS.items():
-        if bounds.field == field_name or bounds.field.startswith(field_name + "."):
+        if bounds.attr == field_name or bounds.attr.startswith(field_name + "."):
             origins[key] = flag
 
 
@@ -343,20 +344,25 @@ def _validate(s: Settings, origins: Mapping[str, str]) -> None:
             f"{where('ncbi.eutils_url')}: ncbi.eutils_url = {s.eutils_url!r} is not an http(s) URL"
         )
     for key, bounds in NUMBERS.items():
-        _check_number(key, _field(s, bounds.field), bounds, where(key))
+        _check_number(key, _field(s, bounds.attr), bounds, where(key))
     if s.retry.max_wait < s.retry.initial_wait:
         raise ConfigError(
             f"{where('retry.max_wait')}: retry.max_wait = {s.retry.max_wait!r} is less than "
             f"retry.initial_wait = {s.retry.initial_wait!r} (from {where('retry.initial_wait')})"
         )
-    if _NCBI_HOST.match(s.eutils_url):
+    if _is_ncbi(s.eutils_url):
         for key, limit in NCBI_RATE_LIMITS.items():
-            value = _field(s, NUMBERS[key].field)
+            value = _field(s, NUMBERS[key].attr)
             if value > limit:
                 raise ConfigError(
                     f"{where(key)}: {key} = {value!r} is above NCBI's limit of {limit:g} "
                     f"requests per second for {s.eutils_url} (faster only against another host)"
                 )
+
+
+def _is_ncbi(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return host == NCBI_DOMAIN or host.endswith("." + NCBI_DOMAIN)
 
 
 def _field(s: Settings, path: str) -> Any:

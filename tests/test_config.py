@@ -224,3 +224,23 @@ def test_a_categories_file_with_a_byte_order_mark_reads(tmp_path):
     cats = tmp_path / "c.toml"
     cats.write_text('\ufeff[[category]]\nname = "therapy"\nheading = "Therapy"\nterm = "t"\n')
     assert [c.name for c in load_settings(categories_file=cats, env={}).categories] == ["therapy"]
+
+
+@pytest.mark.parametrize(
+    ("url", "ncbi"),
+    [
+        ("https://eutils.ncbi.nlm.nih.gov/entrez/eutils/", True),
+        ("https://EUTILS.NCBI.NLM.NIH.GOV:443/entrez/eutils/", True),
+        ("http://ncbi.nlm.nih.gov./", True),
+        ("https://eutils.ncbi.nlm.nih.gov.example.org/", False),
+        ("https://example.org/ncbi.nlm.nih.gov/", False),
+        ("http://127.0.0.1:8080/", False),
+    ],
+)
+def test_ncbi_limits_apply_to_ncbi_hosts_only(url, ncbi):
+    overrides = {"eutils_url": url, "rate_limit": 5.0}
+    if ncbi:
+        with pytest.raises(ConfigError, match="above NCBI's limit"):
+            load_settings(env={}, overrides=overrides)
+    else:
+        assert load_settings(env={}, overrides=overrides).rate_limit == 5.0
