@@ -156,8 +156,8 @@ class Bounds:
 NUMBERS: dict[str, Bounds] = {
     # NCBI's own limits (3/s, 10/s with a key) are checked against NCBI's host below;
     # a mirror or a stand-in on another host may be asked faster.
-    "ncbi.rate_limit": Bounds("rate_limit", 0.1, 1000, "requests per second"),
-    "ncbi.rate_limit_with_key": Bounds("rate_limit_with_key", 0.1, 1000, "requests per second"),
+    "ncbi.rate_limit": Bounds("rate_limit", 0.1, 10_000, "requests per second"),
+    "ncbi.rate_limit_with_key": Bounds("rate_limit_with_key", 0.1, 10_000, "requests per second"),
     "ncbi.timeout": Bounds("timeout", 0, 3600, "seconds", low_open=True),
     "retry.max_attempts": Bounds("retry.max_attempts", 1, 100, "attempts", integer=True),
     "retry.initial_wait": Bounds("retry.initial_wait", 0, 3600, "seconds"),

@@ -114,7 +114,7 @@ LOOPBACK = {"NCBI_EUTILS_URL": "http://127.0.0.1:9/"}
         ("[ncbi]\nrate_limit = 0\n", r"ncbi\.rate_limit = 0\.0 is out of range"),
         ("[ncbi]\nrate_limit = -3\n", r"ncbi\.rate_limit = -3\.0 is out of range"),
         ("[ncbi]\nrate_limit = nan\n", r"ncbi\.rate_limit = nan is not a finite number"),
-        ("[ncbi]\nrate_limit = 5000\n", r"ncbi\.rate_limit = 5000\.0 is out of range"),
+        ("[ncbi]\nrate_limit = 50000\n", r"ncbi\.rate_limit = 50000\.0 is out of range"),
         ("[ncbi]\nrate_limit_with_key = inf\n", "rate_limit_with_key = inf is not a finite"),
         ("[ncbi]\nrate_limit = true\n", r"ncbi\.rate_limit has the wrong type"),
         ("[ncbi]\nrate_limit = '3'\n", r"ncbi\.rate_limit has the wrong type"),
@@ -154,7 +154,7 @@ def test_every_number_of_a_config_file_is_checked_naming_the_key_and_the_file(
     [
         ("[ncbi]\nrate_limit = 0.1\n", {}),
         ("[ncbi]\nrate_limit = 3\nrate_limit_with_key = 10\n", {}),
-        ("[ncbi]\nrate_limit = 1000\n", LOOPBACK),
+        ("[ncbi]\nrate_limit = 10000\n", LOOPBACK),
         ("[ncbi]\ntimeout = 3600\n", {}),
         ("[retry]\nmax_attempts = 1\ninitial_wait = 0\nmax_wait = 0\njitter = 0\n", {}),
         ("[extract]\nsearch_page_size = 1\nefetch_batch_size = 10000\n", {}),
