@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -13,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import RetrySettings
+from pipeline.config import RetrySettings, load_settings
 from pipeline.errors import EutilsError, HttpStatusError, LockError, RetriesExhaustedError
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import current_snapshot, verify
+from pipeline.runner import build
 from tests.conftest import ROOT
 from tests.fakes.eutils_server import FakeEutils, Fault
-from tests.support import TEST_EMAIL, build_live, demo_dataset
+from tests.support import TEST_EMAIL, build_live, demo_dataset, options
 
 FAST_RETRY = RetrySettings(max_attempts=3, initial_wait=0.02, max_wait=0.05, jitter=0.01)
 
@@ -289,3 +291,28 @@ def _held_by_interrupted_run(out: Path) -> int | None:
         for meta in (out / "raw").glob("*/*.json")
         if json.loads(meta.read_text()).get("run") == token
     )
+
+
+# ------------------------------------------------------------------ network down
+
+
+def test_with_the_network_down_the_last_attempt_gives_up_and_names_the_host(tmp_path, caplog):
+    with socket.socket() as sock:  # a loopback port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"NCBI_EUTILS_URL": f"http://127.0.0.1:{port}/entrez/eutils/", "NCBI_EMAIL": TEST_EMAIL}
+    settings = load_settings(
+        env=env, overrides={"out_dir": tmp_path, "rate_limit": 200.0, "retry": FAST_RETRY}
+    )
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(RetriesExhaustedError) as info:
+        build(settings, options(tmp_path, "C4725027"))
+    message = str(info.value)
+    assert f"connection to 127.0.0.1:{port} refused" in message
+    request = info.value.request
+    assert request is not None
+    assert message.count(request) == 1
+    attempts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("attempt")]
+    assert attempts[-1].endswith("giving up")
+    assert len(attempts) == 3
+    assert all("retrying in" in line for line in attempts[:-1])

@@ -167,8 +167,16 @@ class EutilsClient:
             self.stats.retried += 1
             log.warning("attempt %d failed (%s); retrying in %.1fs", attempt_no, error, wait)
 
+        def on_give_up(attempt_no: int, error: BaseException) -> None:
+            log.warning("attempt %d failed (%s); giving up", attempt_no, error)
+
         return run_with_retry(
-            attempt, self.policy, describe=describe, on_retry=on_retry, sleep=self.sleep
+            attempt,
+            self.policy,
+            describe=describe,
+            on_retry=on_retry,
+            on_give_up=on_give_up,
+            sleep=self.sleep,
         )
 
     # ------------------------------------------------------------ operations

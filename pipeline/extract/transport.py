@@ -9,6 +9,7 @@ broken chunked encoding or a dropped connection are transient errors.
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -39,6 +40,19 @@ def parse_retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds >= 0 else None
+
+
+def connection_failure(exc: BaseException, host: str | None, port: int | None) -> str:
+    """What failed, naming the host: the first thing to check when the network is down."""
+    where = f"{host}:{port}" if port is not None else f"{host}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve host {host} ({exc.strerror or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection to {where} refused (nothing listening there?)"
+    if isinstance(exc, ConnectionResetError):
+        return f"connection to {where} lost: {exc}"
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"connection to {where} failed: {type(exc).__name__}: {detail}"
 
 
 class HttpTransport:
@@ -73,7 +87,7 @@ class HttpTransport:
         except ssl.SSLCertVerificationError as exc:
             raise NcbiError(f"TLS certificate rejected: {exc.verify_message}") from exc
         except (http.client.HTTPException, ConnectionError, OSError) as exc:
-            raise TransientError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+            raise TransientError(connection_failure(exc, parts.hostname, parts.port)) from exc
         finally:
             conn.close()
         return self._check_status(resp, data, url)
