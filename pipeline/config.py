@@ -57,6 +57,21 @@ class RetrySettings:
     jitter: float = 1.0
 
 
+# Largest body accepted per utility, in bytes (pipeline.toml says why these).
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    esearch_bytes: int = 16 << 20
+    esummary_bytes: int = 64 << 20
+    elink_bytes: int = 16 << 20
+    efetch_bytes: int = 256 << 20
+    einfo_bytes: int = 16 << 20
+
+    def for_utility(self, utility: str) -> tuple[int, str]:
+        """(cap in bytes, the config key that sets it) for one E-utility."""
+        key = f"{utility}_bytes"
+        return int(getattr(self, key)), f"limits.{key}"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     eutils_url: str
@@ -71,6 +86,7 @@ class Settings:
     efetch_batch_size: int
     out_dir: Path
     categories: tuple[Category, ...] = field(default=())
+    limits: BodyLimits = field(default_factory=BodyLimits)
 
     @property
     def requests_per_second(self) -> float:
@@ -119,6 +135,8 @@ def _read_file(path: Path) -> str:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
 
 
+_UTILITIES = ("esearch", "esummary", "elink", "efetch", "einfo")
+
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "ncbi": {
         "eutils_url": str,
@@ -136,6 +154,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "jitter": (int, float),
     },
     "extract": {"search_page_size": int, "efetch_batch_size": int},
+    "limits": {f"{utility}_bytes": int for utility in _UTILITIES},
     "output": {"dir": str},
 }
 
@@ -244,6 +263,7 @@ def load_settings(
         "efetch_batch_size": int(extract["efetch_batch_size"]),
         "out_dir": Path(data["output"]["dir"]),
         "categories": parse_categories(cat_text, cat_origin),
+        "limits": BodyLimits(**data.get("limits", {})),
     }
     for key, value in (overrides or {}).items():
         if key not in values:
@@ -268,3 +288,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("extract.efetch_batch_size must be between 1 and 10000")
     if s.retry.max_attempts < 1:
         raise ConfigError("retry.max_attempts must be at least 1")
+    for utility in _UTILITIES:
+        cap, key = s.limits.for_utility(utility)
+        if cap < 1:
+            raise ConfigError(f"{key} must be at least 1 byte (got {cap})")

@@ -116,6 +116,7 @@ def make_client(
         email=settings.require_email(),
         api_key=settings.api_key.reveal() if settings.api_key else None,
         timeout=settings.timeout,
+        limits=settings.limits,
     )
     limiter = RateLimiter(settings.requests_per_second)
     if dry_run:

@@ -79,6 +79,10 @@ def test_api_key_in_a_config_file_is_refused(tmp_path):
         ("[nope]\nx = 1\n", "unknown section"),
         ("[ncbi]\ntimout = 3\n", "unknown key ncbi.timout"),
         ("[ncbi\n", "not valid TOML"),
+        ("[limits]\nefetch_bytes = 0\n", "limits.efetch_bytes must be at least 1 byte"),
+        ("[limits]\nesearch_bytes = -5\n", "limits.esearch_bytes must be at least 1 byte"),
+        ("[limits]\nefetch_bytes = 1.5\n", "limits.efetch_bytes has the wrong type"),
+        ("[limits]\nepost_bytes = 10\n", "unknown key limits.epost_bytes"),
     ],
 )
 def test_bad_config_files_name_what_is_wrong(tmp_path, text, message):
@@ -101,3 +105,13 @@ def test_bad_categories_files_name_what_is_wrong(tmp_path, text, message):
     cats.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_settings(categories_file=cats, env={})
+
+
+def test_body_limits_default_per_utility_and_a_file_may_change_one(tmp_path):
+    defaults = load_settings(env={}).limits
+    assert defaults.for_utility("efetch") == (256 << 20, "limits.efetch_bytes")
+    assert defaults.for_utility("esearch") == (16 << 20, "limits.esearch_bytes")
+    cfg = tmp_path / "p.toml"
+    cfg.write_text("[limits]\nefetch_bytes = 1_000_000\n")
+    changed = load_settings(config_file=cfg, env={}).limits
+    assert (changed.efetch_bytes, changed.esummary_bytes) == (1_000_000, defaults.esummary_bytes)

@@ -14,8 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import RetrySettings, load_settings
-from pipeline.errors import EutilsError, HttpStatusError, LockError, RetriesExhaustedError
+from pipeline.config import BodyLimits, RetrySettings, load_settings
+from pipeline.errors import (
+    EutilsError,
+    HttpStatusError,
+    LockError,
+    ResponseFormatError,
+    RetriesExhaustedError,
+)
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.runner import build
@@ -109,6 +115,29 @@ def test_a_session_lost_in_the_middle_of_a_run_is_rebuilt(fake, tmp_path):
 
 def _parquet_files(manifest):
     return {k: v["sha256"] for k, v in manifest["files"].items()}
+
+
+def test_a_huge_body_fails_the_run_clearly_is_not_retried_and_is_never_stored(fake, tmp_path):
+    first = build_live(fake, tmp_path, "C4725027")
+    [normal] = (tmp_path / "raw" / "efetch").glob("*.xml")
+    cap = 2 * normal.stat().st_size  # room for the real answer, not for 50 MiB of comments
+    fake.inject("efetch", Fault.huge(50 << 20, declare_length=False))
+    before = len(fake.requests_for("efetch"))
+    with pytest.raises(ResponseFormatError) as info:
+        build_live(
+            fake,
+            tmp_path,
+            "C4725027",
+            fresh=True,
+            settings={"limits": BodyLimits(efetch_bytes=cap)},
+        )
+    message = str(info.value)
+    assert info.value.exit_code == 69
+    assert f"limit of {cap:,} bytes (limits.efetch_bytes)" in message
+    assert "[efetch db=pubmed" in message
+    assert len(fake.requests_for("efetch")) == before + 1  # not retried
+    assert list((tmp_path / "raw" / "efetch").glob("*.xml")) == [normal]
+    assert current_snapshot(tmp_path) == first.snapshot
 
 
 # ------------------------------------------------------------------ the output lock
