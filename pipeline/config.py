@@ -87,6 +87,8 @@ class Settings:
     out_dir: Path
     categories: tuple[Category, ...] = field(default=())
     limits: BodyLimits = field(default_factory=BodyLimits)
+    # Where processes share the E-utilities rate limit; None: this process only.
+    rate_limit_dir: Path | None = None
 
     @property
     def requests_per_second(self) -> float:
@@ -145,6 +147,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "rate_limit": (int, float),
         "rate_limit_with_key": (int, float),
         "timeout": (int, float),
+        "rate_limit_dir": str,
     },
     "retry": {
         "max_attempts": int,
@@ -226,6 +229,17 @@ def _env_value(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _rate_limit_dir(configured: str | None, env: Mapping[str, str]) -> Path:
+    """The configured directory, else the user's cache: $XDG_CACHE_HOME or ~/.cache."""
+    if configured:
+        return Path(configured).expanduser()
+    xdg = _env_value(env, "XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore a relative one
+        return Path(xdg) / "medgen-etl"
+    home = _env_value(env, "HOME")
+    return (Path(home) if home else Path.home()) / ".cache" / "medgen-etl"
+
+
 def load_settings(
     *,
     config_file: Path | None = None,
@@ -264,6 +278,7 @@ def load_settings(
         "out_dir": Path(data["output"]["dir"]),
         "categories": parse_categories(cat_text, cat_origin),
         "limits": BodyLimits(**data.get("limits", {})),
+        "rate_limit_dir": _rate_limit_dir(ncbi.get("rate_limit_dir"), env),
     }
     for key, value in (overrides or {}).items():
         if key not in values:

@@ -115,3 +115,14 @@ def test_body_limits_default_per_utility_and_a_file_may_change_one(tmp_path):
     cfg.write_text("[limits]\nefetch_bytes = 1_000_000\n")
     changed = load_settings(config_file=cfg, env={}).limits
     assert (changed.efetch_bytes, changed.esummary_bytes) == (1_000_000, defaults.esummary_bytes)
+
+
+def test_the_shared_rate_limit_lives_in_the_users_cache_unless_configured(tmp_path):
+    cache = load_settings(env={"XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"}).rate_limit_dir
+    assert cache == Path("/xdg/medgen-etl")
+    home = load_settings(env={"XDG_CACHE_HOME": "relative", "HOME": "/home/u"}).rate_limit_dir
+    assert home == Path("/home/u/.cache/medgen-etl")  # a relative XDG path is ignored
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(f'[ncbi]\nrate_limit_dir = "{tmp_path / "rates"}"\n')
+    configured = load_settings(config_file=cfg, env={"XDG_CACHE_HOME": "/xdg"})
+    assert configured.rate_limit_dir == tmp_path / "rates"

@@ -25,9 +25,9 @@ from pipeline.errors import (
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.runner import build
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cache_env
 from tests.fakes.eutils_server import FakeEutils, Fault
-from tests.support import TEST_EMAIL, build_live, demo_dataset, options
+from tests.support import TEST_EMAIL, build_live, busiest_second, demo_dataset, options
 
 FAST_RETRY = RetrySettings(max_attempts=3, initial_wait=0.02, max_wait=0.05, jitter=0.01)
 
@@ -178,7 +178,7 @@ def test_a_stale_lock_left_by_a_killed_run_is_taken_over_with_a_warning(fake, tm
 def _cli(*args: str, env: dict[str, str], **kw) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", *args],
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **cache_env(), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -224,6 +224,31 @@ def test_the_api_key_appears_in_no_byte_the_run_wrote(fake, tmp_path):
     for path in out.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_two_builds_at_once_share_one_rate_limit(fake, tmp_path):
+    rate = 10.0
+    config = tmp_path / "polite.toml"
+    config.write_text(f"[ncbi]\nrate_limit = {rate}\ntimeout = 5.0\n")
+    builds = []
+    for name in ("a", "b"):  # two output directories; told apart by their e-mail
+        env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": f"{name}@medgen-etl.invalid"}
+        out = tmp_path / name
+        args = ("build", "--concept", "C4725027", "--out", str(out), "--config", str(config))
+        builds.append(_cli(*args, env=env))
+    for build_process in builds:
+        _, err = build_process.communicate(timeout=120)
+        assert build_process.returncode == 0, err
+    times = {
+        name: [
+            r.time for r in fake.requests if r.params.get("email") == f"{name}@medgen-etl.invalid"
+        ]
+        for name in ("a", "b")
+    }
+    assert len(times["a"]) == len(times["b"]) == 13
+    assert min(times["b"]) < max(times["a"])  # they did run at the same time
+    assert min(times["a"]) < max(times["b"])
+    assert busiest_second(sorted(times["a"] + times["b"])) <= rate
 
 
 def _tmpfs(path: Path, size_kb: int) -> bool:

@@ -28,7 +28,7 @@ from typing import Protocol
 from lxml import etree
 
 from pipeline.errors import EutilsError, NcbiError, OfflineMissError, QueryTermError
-from pipeline.extract.ratelimit import RateLimiter
+from pipeline.extract.ratelimit import Limiter
 from pipeline.extract.rawstore import RawStore, RunJournal, StoredResponse
 from pipeline.extract.request import EutilsRequest
 from pipeline.extract.responses import (
@@ -75,7 +75,7 @@ class CategorySearch:
 class EutilsClient:
     store: RawStore
     gateway: Gateway | None
-    limiter: RateLimiter | None
+    limiter: Limiter | None
     policy: RetryPolicy
     journal: RunJournal | None = None
     sleep: Callable[[float], None] | None = None
