@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -325,6 +326,46 @@ def test_kill_9_at_any_moment_leaves_current_readable_and_the_rerun_resumes(
     final = json.loads((current_snapshot(out) / "manifest.json").read_text())
     assert final["files"] == previous_files
     verify(current_snapshot(out))
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_mid_run_exits_128_plus_it_cleans_up_and_the_rerun_resumes(
+    fake, tmp_path, signum, code
+):
+    env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL}
+    out = tmp_path / "out"
+    first = _cli(*_build_args(out, tmp_path), env=env)
+    assert first.wait(timeout=60) == 0
+    previous = current_snapshot(out)
+    previous_files = json.loads((previous / "manifest.json").read_text())["files"]
+
+    slow = tmp_path / "slow.toml"  # 13 requests at 4/s: the signal finds it mid-run
+    slow.write_text("[ncbi]\nrate_limit = 4.0\ntimeout = 5.0\n")
+    start = len(fake.requests)
+    args = ("build", "--concept", "C4725027", "--out", str(out), "--config", str(slow))
+    victim = _cli(*args, "--fresh", env=env)
+    _wait_for(lambda: len(fake.requests) - start >= 5)
+    victim.send_signal(signum)
+    _, err = victim.communicate(timeout=30)
+    assert victim.returncode == code, err
+    assert f"interrupted by {signal.Signals(signum).name}" in err
+    assert "Traceback" not in err
+    assert len(fake.requests) - start < 13  # stopped mid-run
+    assert current_snapshot(out) == previous
+    assert list((out / "snapshots").glob(".staging-*")) == []
+    assert (out / ".lock").read_text() == ""  # released, not left for a takeover
+    held = _held_by_interrupted_run(out)
+    assert held is not None
+    assert held >= 4  # the journal was kept
+
+    before = len(fake.requests)
+    rerun = _cli(*_build_args(out, tmp_path), env=env)
+    _, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+    assert "stale lock" not in err
+    assert len(fake.requests) - before == 13 - held  # resumed: nothing asked twice
+    final = json.loads((current_snapshot(out) / "manifest.json").read_text())
+    assert final["files"] == previous_files
 
 
 def _wait_for(condition, timeout: float = 30.0) -> None:
