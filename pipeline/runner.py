@@ -27,7 +27,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConceptError, NcbiError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.entrez import EntrezGateway
-from pipeline.extract.ratelimit import Limiter, RateLimiter, SharedRateLimiter, bucket_file
+from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import RawStore, RunJournal
 from pipeline.extract.retry import RetryPolicy
 from pipeline.load import tables
@@ -108,8 +108,8 @@ def make_limiter(settings: Settings) -> Limiter:
     rate = settings.requests_per_second
     if settings.rate_limit_dir is None:
         return RateLimiter(rate)
-    path = bucket_file(settings.rate_limit_dir, settings.eutils_url, keyed=bool(settings.api_key))
-    return SharedRateLimiter(rate, path)
+    keyed = bool(settings.api_key)
+    return open_shared(rate, settings.rate_limit_dir, settings.eutils_url, keyed=keyed)
 
 
 def make_client(

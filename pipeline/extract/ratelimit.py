@@ -17,9 +17,11 @@ system calls (cheap at the hundreds per second a test or a mirror may allow).
 from __future__ import annotations
 
 import fcntl
+import logging
 import math
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,8 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 # Spacing is this much wider than 1/rate: with exact spacing, request rate+1
 # lands on the closing edge of a one-second window, and any jitter between our
@@ -75,6 +79,18 @@ class RateLimiter:
             self._next = now + self.interval
 
 
+def open_shared(rate: float, directory: Path, base_url: str, *, keyed: bool) -> SharedRateLimiter:
+    """The shared limiter of one host, in ``directory``, or if that cannot be used
+    (a read-only or missing home, as cron and containers have) in a per-user one
+    under the system's temporary directory, with a warning: never no sharing."""
+    try:
+        return SharedRateLimiter(rate, bucket_file(directory, base_url, keyed=keyed))
+    except ConfigError as exc:
+        fallback = Path(tempfile.gettempdir()) / f"medgen-etl-{os.getuid()}"
+        log.warning("%s; sharing the rate limit through %s instead", exc, fallback)
+        return SharedRateLimiter(rate, bucket_file(fallback, base_url, keyed=keyed))
+
+
 def bucket_file(directory: Path, base_url: str, *, keyed: bool) -> Path:
     """The state file for one E-utilities host, with or without an API key.
 
@@ -95,7 +111,8 @@ class SharedRateLimiter(RateLimiter):
     of the interval, writes its own time and unlocks; the sleep happens under the
     lock, so waiters queue behind it instead of all waking at once. A stamp that
     is unreadable, or in the future (the machine rebooted), costs at most one
-    interval's wait, never more.
+    interval's wait, never more; and whatever the file holds, this process keeps
+    its own spacing too, so a damaged file can neither stop it nor speed it up.
     """
 
     def __init__(
@@ -134,16 +151,22 @@ class SharedRateLimiter(RateLimiter):
             fd = self._open()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                last = _read_stamp(fd)
                 now = self._clock()
-                if last is not None:
-                    wait = min(last + self.interval - now, self.interval)
-                    if wait > 0:
-                        self._sleep(wait)
-                        now = self._clock()
+                # This process's own spacing is the floor, whatever the file says.
+                wait = max(self._left_after(_read_stamp(fd), now), self._next - now)
+                if wait > 0:
+                    self._sleep(wait)
+                    now = self._clock()
+                self._next = now + self.interval
                 os.pwrite(fd, f"{now:{_WIDTH - 1}.6f}\n".encode(), 0)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _left_after(self, last: float | None, now: float) -> float:
+        """What is left of the interval since the last send in the file (at most one)."""
+        if last is None:
+            return 0.0
+        return min(last + self.interval - now, self.interval)
 
     def close(self) -> None:
         fd, self._fd = self._fd, None

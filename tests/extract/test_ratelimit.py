@@ -1,14 +1,16 @@
 import itertools
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.extract.ratelimit import RateLimiter, SharedRateLimiter, bucket_file
+from pipeline.extract.ratelimit import RateLimiter, SharedRateLimiter, bucket_file, open_shared
 from tests.conftest import ROOT
 from tests.support import busiest_second
 
@@ -123,6 +125,19 @@ def test_a_state_file_that_cannot_be_made_is_a_config_error_naming_it(tmp_path):
         SharedRateLimiter(3.0, blocker / "sub" / "b.last")
 
 
+def test_a_cache_that_cannot_be_used_falls_back_to_the_temporary_directory(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    blocker = tmp_path / "file"  # a read-only or missing home, say
+    blocker.write_text("")
+    limiter = open_shared(3.0, blocker / "cache", "http://127.0.0.1:9/", keyed=False)
+    expected = tmp_path / "tmp" / f"medgen-etl-{os.getuid()}" / "127.0.0.1-9-nokey.last"
+    assert limiter.path == expected
+    assert f"sharing the rate limit through {expected.parent} instead" in caplog.text
+    assert str(blocker / "cache") in caplog.text
+
+
 # Runs in a child: wait for a common start, acquire N times, print each time.
 CHILD = """
 import sys, time
@@ -188,3 +203,15 @@ def test_a_process_killed_while_holding_the_lock_does_not_block_the_others(tmp_p
     holder.wait()
     waiter.join(2.0)
     assert not waiter.is_alive()  # ...which the kernel released with its holder
+
+
+def test_a_file_emptied_between_calls_cannot_speed_a_process_up(tmp_path):
+    path = tmp_path / "b.last"
+    limiter, clock = shared(path)
+    stamps = []
+    for _ in range(5):
+        path.write_bytes(b"")  # someone keeps clobbering it
+        limiter.acquire()
+        stamps.append(clock.now)
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert all(abs(g - limiter.interval) < 1e-6 for g in gaps)
