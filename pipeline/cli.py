@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -51,16 +55,59 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM, raised where the program is, so every clean-up on the way
+    out runs as for any failure (staging removed, lock released, journal kept).
+
+    A BaseException, as KeyboardInterrupt is: no ``except Exception`` may swallow it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+        self.exit_code = 128 + signum  # the shell's convention: 130, 143
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    # One signal is enough: a second one must not cut the clean-up short.
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """While a command runs, SIGINT and SIGTERM raise :class:`Interrupted`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (a command run by a test harness)
+        return
+    saved = {signum: signal.signal(signum, _raise_interrupted) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
 def handled(fn: F) -> F:
     """Turn our errors into a one-line message and the error's exit status.
 
+    SIGINT and SIGTERM exit 130 and 143 after the same clean-up as a failure.
     Anything else is a bug: one line saying so (the traceback with -vv), exit 70.
     """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _stop_signals_raise():
+                return fn(*args, **kwargs)
+        except Interrupted as exc:
+            _fail(f"interrupted by {exc.name}", exc.exit_code)
+        except KeyboardInterrupt:  # SIGINT before the handler was in place
+            _fail("interrupted by SIGINT", 128 + signal.SIGINT)
         except MedgenEtlError as exc:
             _fail(str(exc), exc.exit_code)
         except Exception as exc:

@@ -59,6 +59,21 @@ class RetrySettings:
     jitter: float = 1.0
 
 
+# Largest body accepted per utility, in bytes (pipeline.toml says why these).
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    esearch_bytes: int = 16 << 20
+    esummary_bytes: int = 64 << 20
+    elink_bytes: int = 16 << 20
+    efetch_bytes: int = 256 << 20
+    einfo_bytes: int = 16 << 20
+
+    def for_utility(self, utility: str) -> tuple[int, str]:
+        """(cap in bytes, the config key that sets it) for one E-utility."""
+        key = f"{utility}_bytes"
+        return int(getattr(self, key)), f"limits.{key}"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     eutils_url: str
@@ -73,6 +88,9 @@ class Settings:
     efetch_batch_size: int
     out_dir: Path
     categories: tuple[Category, ...] = field(default=())
+    limits: BodyLimits = field(default_factory=BodyLimits)
+    # Where processes share the E-utilities rate limit; None: this process only.
+    rate_limit_dir: Path | None = None
 
     @property
     def requests_per_second(self) -> float:
@@ -130,6 +148,9 @@ def _read_file(path: Path) -> str:
         ) from exc
 
 
+_UTILITIES = ("esearch", "esummary", "elink", "efetch", "einfo")
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """The values one numeric setting may take: ``low`` (excluded when ``low_open``) to ``high``."""
@@ -167,6 +188,11 @@ NUMBERS: dict[str, Bounds] = {
     # esearch serves at most 9,999 ids of one query per page; efetch at most 10,000.
     "extract.search_page_size": Bounds("search_page_size", 1, 9_999, "PMIDs", integer=True),
     "extract.efetch_batch_size": Bounds("efetch_batch_size", 1, 10_000, "PMIDs", integer=True),
+    # The largest body accepted per utility (pipeline.toml says why the defaults).
+    **{
+        f"limits.{u}_bytes": Bounds(f"limits.{u}_bytes", 1, 1 << 40, "bytes", integer=True)
+        for u in _UTILITIES
+    },
 }
 # NCBI's published limits, for requests sent to NCBI itself (more earns 429s or a block
 # for every user of the host): https://www.ncbi.nlm.nih.gov/books/NBK25497/
@@ -174,7 +200,7 @@ NCBI_RATE_LIMITS = {"ncbi.rate_limit": 3.0, "ncbi.rate_limit_with_key": 10.0}
 NCBI_DOMAIN = "ncbi.nlm.nih.gov"
 
 _TEXT: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "ncbi": {"eutils_url": str, "tool": str, "email": str},
+    "ncbi": {"eutils_url": str, "tool": str, "email": str, "rate_limit_dir": str},
     "output": {"dir": str},
 }
 
@@ -258,6 +284,17 @@ def _env_value(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _rate_limit_dir(configured: str | None, env: Mapping[str, str]) -> Path:
+    """The configured directory, else the user's cache: $XDG_CACHE_HOME or ~/.cache."""
+    if configured:
+        return Path(configured).expanduser()
+    xdg = _env_value(env, "XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore a relative one
+        return Path(xdg) / "medgen-etl"
+    home = _env_value(env, "HOME")
+    return (Path(home) if home else Path.home()) / ".cache" / "medgen-etl"
+
+
 def load_settings(
     *,
     config_file: Path | None = None,
@@ -301,6 +338,8 @@ def load_settings(
         "efetch_batch_size": extract["efetch_batch_size"],
         "out_dir": Path(data["output"]["dir"]),
         "categories": parse_categories(cat_text, cat_origin),
+        "limits": BodyLimits(**data.get("limits", {})),
+        "rate_limit_dir": _rate_limit_dir(ncbi.get("rate_limit_dir"), env),
     }
     for key, value in (overrides or {}).items():
         if key not in values:

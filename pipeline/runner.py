@@ -27,7 +27,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConceptError, NcbiError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.entrez import EntrezGateway
-from pipeline.extract.ratelimit import RateLimiter
+from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import RawStore, RunJournal
 from pipeline.extract.retry import RetryPolicy
 from pipeline.load import tables
@@ -103,6 +103,15 @@ def run_id(settings: Settings, options: BuildOptions) -> str:
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:24]
 
 
+def make_limiter(settings: Settings) -> Limiter:
+    """The limiter every live request takes: shared with this machine's other runs."""
+    rate = settings.requests_per_second
+    if settings.rate_limit_dir is None:
+        return RateLimiter(rate)
+    keyed = bool(settings.api_key)
+    return open_shared(rate, settings.rate_limit_dir, settings.eutils_url, keyed=keyed)
+
+
 def make_client(
     settings: Settings, options: BuildOptions, *, dry_run: bool = False
 ) -> EutilsClient:
@@ -116,8 +125,9 @@ def make_client(
         email=settings.require_email(),
         api_key=settings.api_key.reveal() if settings.api_key else None,
         timeout=settings.timeout,
+        limits=settings.limits,
     )
-    limiter = RateLimiter(settings.requests_per_second)
+    limiter = make_limiter(settings)
     if dry_run:
         return EutilsClient(
             store=store, gateway=gateway, limiter=limiter, policy=policy, record=False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,20 @@ def samples() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip(f"real NCBI samples not present at {SAMPLES} (outside the repository)")
     return SAMPLES
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Live runs share their rate limit through the user's cache: the tests use their own."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if saved is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
+def cache_env() -> dict[str, str]:
+    """The tests' cache directory, for the environment of a subprocess."""
+    return {"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}

@@ -10,7 +10,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref
 from pipeline.runner import BuildOptions, BuildResult, build
-from tests.conftest import DEMO_DATASET
+from tests.conftest import DEMO_DATASET, cache_env
 from tests.fakes.dataset import Dataset
 from tests.fakes.eutils_server import FakeEutils
 
@@ -23,7 +23,7 @@ def demo_dataset() -> Dataset:
 
 def live_settings(fake: FakeEutils, out: Path, **overrides: Any) -> Settings:
     """Settings pointed at the fake; a fast limiter unless a test asks for NCBI's rate."""
-    env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL}
+    env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL, **cache_env()}
     env.update(overrides.pop("env", {}))
     values: dict[str, Any] = {"out_dir": out, "rate_limit": 200.0, "timeout": 5.0}
     values.update(overrides)
@@ -50,3 +50,13 @@ def held_requests(out: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
     token = json.loads(marker.read_text())["token"]
     metas = [json.loads(m.read_text()) for m in (out / "raw").glob("*/*.json")]
     return {request_key(m["utility"], m["params"]) for m in metas if m.get("run") == token}
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most of ``times`` (sorted) that fall within any one second."""
+    busiest, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= 1.0:
+            start += 1
+        busiest = max(busiest, end - start + 1)
+    return busiest

@@ -80,6 +80,10 @@ def test_api_key_in_a_config_file_is_refused(tmp_path):
         ("[ncbi]\ntimout = 3\n", "unknown key ncbi.timout"),
         ("[ncbi\n", "not valid TOML"),
         ("[ncbi]\ntimeout = " + "9" * 5000 + "\n", "not valid TOML"),
+        ("[limits]\nefetch_bytes = 0\n", r"limits\.efetch_bytes = 0 is out of range"),
+        ("[limits]\nesearch_bytes = -5\n", r"limits\.esearch_bytes = -5 is out of range"),
+        ("[limits]\nefetch_bytes = 1.5\n", "limits.efetch_bytes has the wrong type"),
+        ("[limits]\nepost_bytes = 10\n", "unknown key limits.epost_bytes"),
     ],
 )
 def test_bad_config_files_name_what_is_wrong(tmp_path, text, message):
@@ -244,3 +248,24 @@ def test_ncbi_limits_apply_to_ncbi_hosts_only(url, ncbi):
             load_settings(env={}, overrides=overrides)
     else:
         assert load_settings(env={}, overrides=overrides).rate_limit == 5.0
+
+
+def test_body_limits_default_per_utility_and_a_file_may_change_one(tmp_path):
+    defaults = load_settings(env={}).limits
+    assert defaults.for_utility("efetch") == (256 << 20, "limits.efetch_bytes")
+    assert defaults.for_utility("esearch") == (16 << 20, "limits.esearch_bytes")
+    cfg = tmp_path / "p.toml"
+    cfg.write_text("[limits]\nefetch_bytes = 1_000_000\n")
+    changed = load_settings(config_file=cfg, env={}).limits
+    assert (changed.efetch_bytes, changed.esummary_bytes) == (1_000_000, defaults.esummary_bytes)
+
+
+def test_the_shared_rate_limit_lives_in_the_users_cache_unless_configured(tmp_path):
+    cache = load_settings(env={"XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"}).rate_limit_dir
+    assert cache == Path("/xdg/medgen-etl")
+    home = load_settings(env={"XDG_CACHE_HOME": "relative", "HOME": "/home/u"}).rate_limit_dir
+    assert home == Path("/home/u/.cache/medgen-etl")  # a relative XDG path is ignored
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(f'[ncbi]\nrate_limit_dir = "{tmp_path / "rates"}"\n')
+    configured = load_settings(config_file=cfg, env={"XDG_CACHE_HOME": "/xdg"})
+    assert configured.rate_limit_dir == tmp_path / "rates"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -13,13 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import RetrySettings
-from pipeline.errors import EutilsError, HttpStatusError, LockError, RetriesExhaustedError
+from pipeline.config import BodyLimits, RetrySettings, load_settings
+from pipeline.errors import (
+    EutilsError,
+    HttpStatusError,
+    LockError,
+    ResponseFormatError,
+    RetriesExhaustedError,
+)
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import current_snapshot, verify
-from tests.conftest import ROOT
+from pipeline.runner import build
+from tests.conftest import ROOT, cache_env
 from tests.fakes.eutils_server import FakeEutils, Fault
-from tests.support import TEST_EMAIL, build_live, demo_dataset
+from tests.support import TEST_EMAIL, build_live, busiest_second, demo_dataset, options
 
 FAST_RETRY = RetrySettings(max_attempts=3, initial_wait=0.02, max_wait=0.05, jitter=0.01)
 
@@ -109,6 +118,29 @@ def _parquet_files(manifest):
     return {k: v["sha256"] for k, v in manifest["files"].items()}
 
 
+def test_a_huge_body_fails_the_run_clearly_is_not_retried_and_is_never_stored(fake, tmp_path):
+    first = build_live(fake, tmp_path, "C4725027")
+    [normal] = (tmp_path / "raw" / "efetch").glob("*.xml")
+    cap = 2 * normal.stat().st_size  # room for the real answer, not for 50 MiB of comments
+    fake.inject("efetch", Fault.huge(50 << 20, declare_length=False))
+    before = len(fake.requests_for("efetch"))
+    with pytest.raises(ResponseFormatError) as info:
+        build_live(
+            fake,
+            tmp_path,
+            "C4725027",
+            fresh=True,
+            settings={"limits": BodyLimits(efetch_bytes=cap)},
+        )
+    message = str(info.value)
+    assert info.value.exit_code == 69
+    assert f"limit of {cap:,} bytes (limits.efetch_bytes)" in message
+    assert "[efetch db=pubmed" in message
+    assert len(fake.requests_for("efetch")) == before + 1  # not retried
+    assert list((tmp_path / "raw" / "efetch").glob("*.xml")) == [normal]
+    assert current_snapshot(tmp_path) == first.snapshot
+
+
 # ------------------------------------------------------------------ the output lock
 
 
@@ -147,7 +179,7 @@ def test_a_stale_lock_left_by_a_killed_run_is_taken_over_with_a_warning(fake, tm
 def _cli(*args: str, env: dict[str, str], **kw) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", *args],
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **cache_env(), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -193,6 +225,31 @@ def test_the_api_key_appears_in_no_byte_the_run_wrote(fake, tmp_path):
     for path in out.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_two_builds_at_once_share_one_rate_limit(fake, tmp_path):
+    rate = 10.0
+    config = tmp_path / "polite.toml"
+    config.write_text(f"[ncbi]\nrate_limit = {rate}\ntimeout = 5.0\n")
+    builds = []
+    for name in ("a", "b"):  # two output directories; told apart by their e-mail
+        env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": f"{name}@medgen-etl.invalid"}
+        out = tmp_path / name
+        args = ("build", "--concept", "C4725027", "--out", str(out), "--config", str(config))
+        builds.append(_cli(*args, env=env))
+    for build_process in builds:
+        _, err = build_process.communicate(timeout=120)
+        assert build_process.returncode == 0, err
+    times = {
+        name: [
+            r.time for r in fake.requests if r.params.get("email") == f"{name}@medgen-etl.invalid"
+        ]
+        for name in ("a", "b")
+    }
+    assert len(times["a"]) == len(times["b"]) == 13
+    assert min(times["b"]) < max(times["a"])  # they did run at the same time
+    assert min(times["a"]) < max(times["b"])
+    assert busiest_second(sorted(times["a"] + times["b"])) <= rate
 
 
 def _tmpfs(path: Path, size_kb: int) -> bool:
@@ -271,6 +328,46 @@ def test_kill_9_at_any_moment_leaves_current_readable_and_the_rerun_resumes(
     verify(current_snapshot(out))
 
 
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_mid_run_exits_128_plus_it_cleans_up_and_the_rerun_resumes(
+    fake, tmp_path, signum, code
+):
+    env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL}
+    out = tmp_path / "out"
+    first = _cli(*_build_args(out, tmp_path), env=env)
+    assert first.wait(timeout=60) == 0
+    previous = current_snapshot(out)
+    previous_files = json.loads((previous / "manifest.json").read_text())["files"]
+
+    slow = tmp_path / "slow.toml"  # 13 requests at 4/s: the signal finds it mid-run
+    slow.write_text("[ncbi]\nrate_limit = 4.0\ntimeout = 5.0\n")
+    start = len(fake.requests)
+    args = ("build", "--concept", "C4725027", "--out", str(out), "--config", str(slow))
+    victim = _cli(*args, "--fresh", env=env)
+    _wait_for(lambda: len(fake.requests) - start >= 5)
+    victim.send_signal(signum)
+    _, err = victim.communicate(timeout=30)
+    assert victim.returncode == code, err
+    assert f"interrupted by {signal.Signals(signum).name}" in err
+    assert "Traceback" not in err
+    assert len(fake.requests) - start < 13  # stopped mid-run
+    assert current_snapshot(out) == previous
+    assert list((out / "snapshots").glob(".staging-*")) == []
+    assert (out / ".lock").read_text() == ""  # released, not left for a takeover
+    held = _held_by_interrupted_run(out)
+    assert held is not None
+    assert held >= 4  # the journal was kept
+
+    before = len(fake.requests)
+    rerun = _cli(*_build_args(out, tmp_path), env=env)
+    _, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+    assert "stale lock" not in err
+    assert len(fake.requests) - before == 13 - held  # resumed: nothing asked twice
+    final = json.loads((current_snapshot(out) / "manifest.json").read_text())
+    assert final["files"] == previous_files
+
+
 def _wait_for(condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -289,3 +386,28 @@ def _held_by_interrupted_run(out: Path) -> int | None:
         for meta in (out / "raw").glob("*/*.json")
         if json.loads(meta.read_text()).get("run") == token
     )
+
+
+# ------------------------------------------------------------------ network down
+
+
+def test_with_the_network_down_the_last_attempt_gives_up_and_names_the_host(tmp_path, caplog):
+    with socket.socket() as sock:  # a loopback port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"NCBI_EUTILS_URL": f"http://127.0.0.1:{port}/entrez/eutils/", "NCBI_EMAIL": TEST_EMAIL}
+    settings = load_settings(
+        env=env, overrides={"out_dir": tmp_path, "rate_limit": 200.0, "retry": FAST_RETRY}
+    )
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(RetriesExhaustedError) as info:
+        build(settings, options(tmp_path, "C4725027"))
+    message = str(info.value)
+    assert f"connection to 127.0.0.1:{port} refused" in message
+    request = info.value.request
+    assert request is not None
+    assert message.count(request) == 1
+    attempts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("attempt")]
+    assert attempts[-1].endswith("giving up")
+    assert len(attempts) == 3
+    assert all("retrying in" in line for line in attempts[:-1])

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.runner import plan
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cache_env
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils
 from tests.support import (
@@ -106,6 +106,7 @@ def test_a_killed_run_of_many_concepts_restarts_without_refetching(world, tmp_pa
             "PYTHONPATH": str(ROOT),
             "NCBI_EUTILS_URL": fake.base_url,
             "NCBI_EMAIL": TEST_EMAIL,
+            **cache_env(),
         }
         victim = subprocess.Popen(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -33,10 +33,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import load_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cache_env
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils, RecordedRequest
-from tests.support import TEST_EMAIL, held_requests, request_key
+from tests.support import TEST_EMAIL, busiest_second, held_requests, request_key
 
 CONCEPTS = 2_000
 POOL = 3_000
@@ -102,6 +102,7 @@ class Night:
             "PYTHONPATH": str(ROOT),
             "NCBI_EUTILS_URL": self.fake.base_url,
             "NCBI_EMAIL": TEST_EMAIL,
+            **cache_env(),
         }
 
 
@@ -143,7 +144,7 @@ def test_the_night_sends_no_more_requests_than_its_dry_run_planned(clean: CleanR
 def test_the_night_respects_the_rate_limit(clean: CleanRun):
     times = sorted(r.time for r in clean.sent)
     assert len(times) > 10 * RATE  # long enough for the limiter to matter
-    assert _busiest_second(times) <= RATE
+    assert busiest_second(times) <= RATE
 
 
 def test_the_category_of_25000_results_comes_back_whole(clean: CleanRun):
@@ -185,15 +186,6 @@ def test_a_night_with_a_lost_session_and_a_kill_finishes_without_refetching(
     assert len(held) >= 5_000
     assert held.isdisjoint(resent)
     assert _files(out) == _files(clean.out)
-
-
-def _busiest_second(times: list[float]) -> int:
-    busiest, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= 1.0:
-            start += 1
-        busiest = max(busiest, end - start + 1)
-    return busiest
 
 
 def _wait_for(fake: FakeEutils, count: int, timeout: float = 120.0) -> None:

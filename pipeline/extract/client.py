@@ -28,7 +28,7 @@ from typing import Protocol
 from lxml import etree
 
 from pipeline.errors import EutilsError, NcbiError, OfflineMissError, QueryTermError
-from pipeline.extract.ratelimit import RateLimiter
+from pipeline.extract.ratelimit import Limiter
 from pipeline.extract.rawstore import RawStore, RunJournal, StoredResponse
 from pipeline.extract.request import EutilsRequest
 from pipeline.extract.responses import (
@@ -75,7 +75,7 @@ class CategorySearch:
 class EutilsClient:
     store: RawStore
     gateway: Gateway | None
-    limiter: RateLimiter | None
+    limiter: Limiter | None
     policy: RetryPolicy
     journal: RunJournal | None = None
     sleep: Callable[[float], None] | None = None
@@ -167,8 +167,16 @@ class EutilsClient:
             self.stats.retried += 1
             log.warning("attempt %d failed (%s); retrying in %.1fs", attempt_no, error, wait)
 
+        def on_give_up(attempt_no: int, error: BaseException) -> None:
+            log.warning("attempt %d failed (%s); giving up", attempt_no, error)
+
         return run_with_retry(
-            attempt, self.policy, describe=describe, on_retry=on_retry, sleep=self.sleep
+            attempt,
+            self.policy,
+            describe=describe,
+            on_retry=on_retry,
+            on_give_up=on_give_up,
+            sleep=self.sleep,
         )
 
     # ------------------------------------------------------------ operations

@@ -52,7 +52,7 @@ from pipeline.errors import (
 )
 from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.retry import RETRY_STATUSES, RetryPolicy, run_with_retry
-from pipeline.extract.transport import HttpTransport, parse_retry_after
+from pipeline.extract.transport import HttpTransport, connection_failure, parse_retry_after
 
 DEFAULT_BASE_URL = "https://ftp.ncbi.nlm.nih.gov/"
 DEFAULT_IDLE_TIMEOUT = 60.0
@@ -275,7 +275,8 @@ class Downloader:
         except ssl.SSLCertVerificationError as exc:
             raise NcbiError(f"TLS certificate rejected: {exc.verify_message}", request=url) from exc
         except (http.client.HTTPException, OSError) as exc:
-            reason = f"connection failed: {type(exc).__name__}: {exc}"
+            parts = urlsplit(url)
+            reason = connection_failure(exc, parts.hostname, parts.port)
             raise TransientError(reason, request=url) from exc
         finally:
             conn.close()

@@ -6,7 +6,8 @@ state, so the seam is installed under a lock for each call:
 
 * ``Entrez.urlopen`` is replaced by :meth:`EntrezGateway._urlopen`, which
   rewrites Biopython's fixed NCBI base to the configured one and sends the
-  request through :class:`HttpTransport` with a total deadline.
+  request through :class:`HttpTransport` with a total deadline and the
+  utility's body limit.
 * ``Entrez.max_tries = 1``: Biopython's own loop retries 429 at once and never
   times out; the client's retry policy does that job instead.
 * ``Entrez._open.previous`` is reset so Biopython's built-in 0.37 s spacing
@@ -28,9 +29,10 @@ from urllib.request import Request
 
 from Bio import Entrez
 
+from pipeline.config import BodyLimits
 from pipeline.errors import NcbiError
 from pipeline.extract.request import EutilsRequest
-from pipeline.extract.transport import HttpTransport
+from pipeline.extract.transport import BodyLimit, HttpTransport
 
 BIOPYTHON_BASE = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 
@@ -67,20 +69,27 @@ class EntrezGateway:
         email: str | None,
         api_key: str | None,
         timeout: float,
+        limits: BodyLimits | None = None,
         transport: HttpTransport | None = None,
     ) -> None:
         self._base = base_url if base_url.endswith("/") else base_url + "/"
         self._identity = {"tool": tool, "email": email, "api_key": api_key}
         self._timeout = timeout
+        self._limits = limits or BodyLimits()
         self._transport = transport or HttpTransport()
 
     def call(self, request: EutilsRequest) -> bytes:
         params: dict[str, Any] = dict(request.params)
         params.update({k: v for k, v in self._identity.items() if v})
         function = _FUNCTIONS[request.utility]
+        limit = BodyLimit(*self._limits.for_utility(request.utility))
+
+        def urlopen(built: Request) -> _Handle:
+            return self._urlopen(built, limit)
+
         with _LOCK:
             saved = (_ENTREZ.urlopen, _ENTREZ.max_tries)
-            _ENTREZ.urlopen = self._urlopen
+            _ENTREZ.urlopen = urlopen
             _ENTREZ.max_tries = 1
             _ENTREZ._open.previous = 0.0
             try:
@@ -90,12 +99,14 @@ class EntrezGateway:
                 _ENTREZ.urlopen, _ENTREZ.max_tries = saved
         return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
-    def _urlopen(self, request: Request) -> _Handle:
+    def _urlopen(self, request: Request, limit: BodyLimit) -> _Handle:
         url = request.full_url
         if not url.startswith(BIOPYTHON_BASE):
             # Biopython changed how it builds URLs: the seam no longer holds.
             raise NcbiError("Bio.Entrez built a URL outside the E-utilities base")
         url = self._base + url[len(BIOPYTHON_BASE) :]
         data = request.data if isinstance(request.data, bytes) else None
-        response = self._transport.send(request.get_method(), url, data, timeout=self._timeout)
+        response = self._transport.send(
+            request.get_method(), url, data, timeout=self._timeout, limit=limit
+        )
         return _Handle(response.body, response.headers, response.url)

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import tenacity
 
-from pipeline.errors import RetriesExhaustedError, TransientError
+from pipeline.errors import NcbiError, RetriesExhaustedError, TransientError
 
 T = TypeVar("T")
 
@@ -48,27 +48,41 @@ def run_with_retry(
     sleep: Callable[[float], None] | None = None,
     rand: Callable[[], float] = random.random,
     on_retry: Callable[[int, BaseException, float], None] | None = None,
+    on_give_up: Callable[[int, BaseException], None] | None = None,
 ) -> T:
-    """Call ``fn`` until it succeeds, fails for good, or the policy gives up."""
+    """Call ``fn`` until it succeeds, fails for good, or the policy gives up.
+
+    ``on_retry`` hears of each failed attempt that will be tried again (with the
+    wait), ``on_give_up`` of the last one: tenacity computes a wait even for the
+    attempt it then stops at, so the wait is reported only once a sleep follows.
+    """
 
     def wait(state: tenacity.RetryCallState) -> float:
         error: BaseException | None = state.outcome.exception() if state.outcome else None
-        seconds: float = policy.wait_for(state.attempt_number, error, rand())
-        if on_retry is not None and error is not None:
-            on_retry(state.attempt_number, error, seconds)
-        return seconds
+        return float(policy.wait_for(state.attempt_number, error, rand()))
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if on_retry is not None and error is not None and state.next_action is not None:
+            on_retry(state.attempt_number, error, state.next_action.sleep)
 
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(policy.max_attempts),
         wait=wait,
         retry=tenacity.retry_if_exception_type(TransientError),
         sleep=sleep or time.sleep,
+        before_sleep=before_sleep,
         reraise=False,
     )
     try:
         return retrying(fn)
     except tenacity.RetryError as exc:
         last = exc.last_attempt.exception()
+        assert last is not None  # only a failed attempt ends in RetryError
+        if on_give_up is not None:
+            on_give_up(policy.max_attempts, last)
+        # The request is named once, by this error, not again by the last attempt's.
+        what = last.detail if isinstance(last, NcbiError) else str(last)
         raise RetriesExhaustedError(
-            f"gave up after {policy.max_attempts} attempts: {last}", request=describe
+            f"gave up after {policy.max_attempts} attempts: {what}", request=describe
         ) from last

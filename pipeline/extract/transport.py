@@ -3,12 +3,15 @@
 A socket timeout alone lets a server that trickles one byte a second hold a
 request forever; here every read is bounded by what is left of one deadline.
 Only complete bodies leave this module: fewer bytes than Content-Length, a
-broken chunked encoding or a dropped connection are transient errors.
+broken chunked encoding or a dropped connection are transient errors. A body
+over its limit is refused while it is read (a format error, not retried), so
+a server sending gigabytes costs no more memory than the limit.
 """
 
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -16,10 +19,18 @@ from dataclasses import dataclass, field
 from email.message import Message
 from urllib.parse import urlsplit
 
-from pipeline.errors import HttpStatusError, NcbiError, TransientError
+from pipeline.errors import HttpStatusError, NcbiError, ResponseFormatError, TransientError
 from pipeline.extract.retry import RETRY_STATUSES
 
 _CHUNK = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """The most bytes one answer may have, and the setting that says so."""
+
+    bytes: int
+    setting: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,19 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+def connection_failure(exc: BaseException, host: str | None, port: int | None) -> str:
+    """What failed, naming the host: the first thing to check when the network is down."""
+    where = f"{host}:{port}" if port is not None else f"{host}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve host {host} ({exc.strerror or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection to {where} refused (nothing listening there?)"
+    if isinstance(exc, ConnectionResetError):
+        return f"connection to {where} lost: {exc}"
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"connection to {where} failed: {type(exc).__name__}: {detail}"
+
+
 class HttpTransport:
     """Sends one request and returns the whole body, or raises."""
 
@@ -55,6 +79,7 @@ class HttpTransport:
         *,
         timeout: float,
         headers: dict[str, str] | None = None,
+        limit: BodyLimit | None = None,
     ) -> HttpResponse:
         deadline = self._clock() + timeout
         parts = urlsplit(url)
@@ -67,13 +92,13 @@ class HttpTransport:
             conn.request(method, path or "/", body=body, headers=all_headers)
             self._bound(conn, deadline)
             resp = conn.getresponse()
-            data = self._read_all(conn, resp, deadline)
+            data = self._read_all(conn, resp, deadline, limit)
         except TimeoutError as exc:
             raise TransientError(f"no complete answer within {timeout:g}s") from exc
         except ssl.SSLCertVerificationError as exc:
             raise NcbiError(f"TLS certificate rejected: {exc.verify_message}") from exc
         except (http.client.HTTPException, ConnectionError, OSError) as exc:
-            raise TransientError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+            raise TransientError(connection_failure(exc, parts.hostname, parts.port)) from exc
         finally:
             conn.close()
         return self._check_status(resp, data, url)
@@ -94,20 +119,37 @@ class HttpTransport:
             conn.sock.settimeout(left)
 
     def _read_all(
-        self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse, deadline: float
+        self,
+        conn: http.client.HTTPConnection,
+        resp: http.client.HTTPResponse,
+        deadline: float,
+        limit: BodyLimit | None,
     ) -> bytes:
+        header = resp.getheader("Content-Length")
+        declared = int(header) if header is not None and header.strip().isdigit() else None
+        if limit is not None and declared is not None and declared > limit.bytes:
+            raise ResponseFormatError(
+                f"the answer declares {declared:,} bytes, over the limit of "
+                f"{limit.bytes:,} ({limit.setting}); not read"
+            )
         chunks: list[bytes] = []
+        size = 0
         while True:
             self._bound(conn, deadline)
             chunk = resp.read1(_CHUNK)
             if not chunk:
                 break
+            size += len(chunk)
+            if limit is not None and size > limit.bytes:
+                # Stop here: the rest is never read, so memory holds at most the limit.
+                raise ResponseFormatError(
+                    f"the answer passed the limit of {limit.bytes:,} bytes ({limit.setting}) "
+                    f"at {size:,} bytes read; the rest was not read"
+                )
             chunks.append(chunk)
-        data = b"".join(chunks)
-        declared = resp.getheader("Content-Length")
-        if declared is not None and declared.strip().isdigit() and len(data) != int(declared):
-            raise TransientError(f"truncated body: {len(data)} of {int(declared)} bytes")
-        return data
+        if declared is not None and size != declared:
+            raise TransientError(f"truncated body: {size} of {declared} bytes")
+        return b"".join(chunks)
 
     @staticmethod
     def _check_status(resp: http.client.HTTPResponse, data: bytes, url: str) -> HttpResponse:

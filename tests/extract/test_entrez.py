@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from Bio import Entrez
 
-from pipeline.errors import HttpStatusError, NcbiError, TransientError
+from pipeline.config import BodyLimits
+from pipeline.errors import HttpStatusError, NcbiError, ResponseFormatError, TransientError
 from pipeline.extract.entrez import BIOPYTHON_BASE, EntrezGateway
 from pipeline.extract.request import EutilsRequest
 from tests.fakes.eutils_server import FakeEutils, Fault
@@ -19,13 +20,14 @@ def fake():
         yield server
 
 
-def gateway(fake, timeout=5.0, api_key=None):
+def gateway(fake, timeout=5.0, api_key=None, limits=None):
     return EntrezGateway(
         base_url=fake.base_url,
         tool="medgen-etl",
         email="t@x.invalid",
         api_key=api_key,
         timeout=timeout,
+        limits=limits,
     )
 
 
@@ -81,7 +83,7 @@ def test_a_trickling_server_cannot_hold_a_request_past_its_deadline(fake):
     ("fault", "match"),
     [
         (Fault.truncated(), "truncated body"),
-        (Fault.reset(), "connection failed"),
+        (Fault.reset(), "connection to 127.0.0.1:[0-9]+ lost"),
         (Fault.http(503), "HTTP 503"),
     ],
 )
@@ -110,3 +112,36 @@ def test_an_unreachable_base_is_a_transient_connection_error():
     gw = EntrezGateway(base_url="http://127.0.0.1:9/", tool="t", email="e", api_key=None, timeout=2)
     with pytest.raises(NcbiError):
         gw.call(EutilsRequest.make("einfo", db="pubmed"))
+
+
+GIB = 1 << 30
+SMALL = BodyLimits(efetch_bytes=100_000)
+
+
+def test_a_body_past_its_limit_is_refused_while_it_is_read_not_after(fake):
+    fake.inject("efetch", Fault.huge(4 * GIB, declare_length=False))
+    start = time.monotonic()
+    with pytest.raises(ResponseFormatError) as info:
+        gateway(fake, limits=SMALL).call(EutilsRequest.make("efetch", db="pubmed", id="1"))
+    assert not isinstance(info.value, TransientError)
+    assert "limit of 100,000 bytes (limits.efetch_bytes)" in str(info.value)
+    assert "bytes read; the rest was not read" in str(info.value)
+    assert time.monotonic() - start < 5
+    fake.stop()  # the handler stops writing once its socket is gone
+    [sent] = fake.huge_sent
+    assert sent < 64 << 20  # the client stopped it: socket buffers, not gigabytes
+
+
+def test_a_body_declared_past_its_limit_is_refused_before_reading(fake):
+    fake.inject("efetch", Fault.huge(GIB))
+    with pytest.raises(ResponseFormatError) as info:
+        gateway(fake, limits=SMALL).call(EutilsRequest.make("efetch", db="pubmed", id="1"))
+    expected = f"declares {GIB:,} bytes, over the limit of 100,000 (limits.efetch_bytes)"
+    assert expected in str(info.value)
+
+
+def test_each_utility_has_its_own_limit(fake):
+    tight = gateway(fake, limits=BodyLimits(einfo_bytes=200))
+    assert tight.call(EutilsRequest.make("efetch", db="pubmed", id="1")).startswith(b"<?xml")
+    with pytest.raises(ResponseFormatError, match=r"limits\.einfo_bytes"):
+        tight.call(EutilsRequest.make("einfo", db="pubmed"))

@@ -62,3 +62,29 @@ def test_retry_does_not_retry_a_permanent_error():
     with pytest.raises(HttpStatusError):
         run_with_retry(fn, RetryPolicy(max_attempts=5), describe="x", sleep=lambda s: None)
     assert fn.calls == 1
+
+
+def test_the_attempt_that_gives_up_is_reported_as_giving_up_not_as_retrying():
+    retried: list[tuple[int, float]] = []
+    gave_up: list[int] = []
+    fn = Flaky([TransientError("503")] * 10)
+    with pytest.raises(RetriesExhaustedError):
+        run_with_retry(
+            fn,
+            RetryPolicy(max_attempts=3, initial_wait=1.0, jitter=0.0),
+            describe="x",
+            sleep=lambda s: None,
+            on_retry=lambda n, error, wait: retried.append((n, wait)),
+            on_give_up=lambda n, error: gave_up.append(n),
+        )
+    assert retried == [(1, 1.0), (2, 2.0)]
+    assert gave_up == [3]
+
+
+def test_retries_exhausted_names_the_request_once():
+    fn = Flaky([TransientError("connection refused", request="einfo db=pubmed")] * 3)
+    with pytest.raises(RetriesExhaustedError) as info:
+        run_with_retry(
+            fn, RetryPolicy(max_attempts=3), describe="einfo db=pubmed", sleep=lambda s: None
+        )
+    assert str(info.value) == "gave up after 3 attempts: connection refused [einfo db=pubmed]"

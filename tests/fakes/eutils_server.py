@@ -55,7 +55,9 @@ RETSTART_ERROR = (
 _UID_RANGE = re.compile(r"^(.*?)\s+AND\s+(\d+):(\d+)\[uid\]$", re.IGNORECASE | re.DOTALL)
 
 EmptyLinkStyle = Literal["absent", "info"]
-FaultKind = Literal["status", "reset", "hang", "trickle", "truncated", "cut_xml", "error", "html"]
+FaultKind = Literal[
+    "status", "reset", "hang", "trickle", "truncated", "cut_xml", "error", "html", "huge"
+]
 
 _PATH = re.compile(r"/entrez/eutils/([A-Za-z]+)\.fcgi")
 _START_TAG = re.compile(rb"<[A-Za-z]")
@@ -98,6 +100,8 @@ class Fault:
     keep: float = 0.5
     text: str = ""
     then_answer: bool = False
+    size: int = 0
+    declare_length: bool = True
 
     @classmethod
     def http(
@@ -146,6 +150,15 @@ class Fault:
     def html(cls, body: bytes | None = None, *, content_type: str | None = None) -> Fault:
         """HTTP 200 with an HTML error page (text/html unless ``content_type`` says otherwise)."""
         return cls("html", body=body, content_type=content_type)
+
+    @classmethod
+    def huge(cls, size: int, *, declare_length: bool = True) -> Fault:
+        """The normal answer padded with XML comments to ``size`` bytes, made as it is sent.
+
+        With ``declare_length`` False there is no Content-Length: the body ends when
+        the server closes, so only a client that counts while it reads can stop it.
+        """
+        return cls("huge", size=size, declare_length=declare_length)
 
 
 def _header_number(value: float | str) -> str:
@@ -594,6 +607,23 @@ def _cut_inside_tag(body: bytes, keep: float) -> bytes:
     return body[: match.start() + 3]
 
 
+def _comment(size: int) -> bytes:
+    """An XML comment of exactly ``size`` (at least 8) bytes."""
+    return b"<!--" + b"x" * (size - 8) + b"-->\n"
+
+
+# What a huge body is made of, between the declaration and the root: 64 KiB comments.
+_COMMENT_BLOCK = _comment(65536)
+
+
+def _split_after_declaration(body: bytes) -> tuple[bytes, bytes]:
+    """(the XML declaration line, the rest): comments may follow the declaration only."""
+    if body.startswith(b"<?xml"):
+        end = body.index(b"?>") + 2
+        return body[:end], body[end:]
+    return b"", body
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # A client that connects and never finishes its request must not pin a thread forever.
@@ -655,7 +685,37 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if fault.kind == "trickle":
             return self._trickle(reply, fault.interval_ms / 1000)
+        if fault.kind == "huge":
+            return self._send_huge(fault, reply)
         raise AssertionError(f"unhandled fault kind {fault.kind}")
+
+    # -- huge bodies: generated while they are sent, so gigabytes cost the fake no memory
+
+    def _send_huge(self, fault: Fault, reply: Reply) -> None:
+        head, rest = _split_after_declaration(reply.body)
+        blocks, left = divmod(max(0, fault.size - len(reply.body)), len(_COMMENT_BLOCK))
+        last = _comment(left) if left >= 8 else b""  # what makes the size exact
+        total = len(reply.body) + blocks * len(_COMMENT_BLOCK) + len(last)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        if fault.declare_length:
+            self.send_header("Content-Length", str(total))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        sent = self.server.fake.huge_sent
+        sent.append(0)
+        self.wfile.write(head)
+        stopping = self.server.fake._stopping
+        for _ in range(blocks):
+            if stopping.is_set():
+                return
+            self.wfile.write(_COMMENT_BLOCK)
+            sent[-1] += len(_COMMENT_BLOCK)
+        self.wfile.write(last + rest)
+        sent[-1] += len(last)
+
+    # -- end of huge bodies
 
     def _send_headers(self, reply: Reply, length: int, *, close: bool = False) -> None:
         self.send_response(reply.status)
@@ -748,6 +808,8 @@ class FakeEutils:
         empty_link_style: EmptyLinkStyle = "absent",
     ) -> None:
         self.requests: list[RecordedRequest] = []
+        # Comment bytes each huge-body fault got onto the wire before the client stopped it.
+        self.huge_sent: list[int] = []
         self._history = _History(webenv_prefix)
         self._responder = _Responder(dataset, self._history, empty_link_style)
         self._faults = _FaultQueue()

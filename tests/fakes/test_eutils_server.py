@@ -555,6 +555,20 @@ def test_html_fault_is_a_200_html_page(fake: FakeEutils) -> None:
     assert b"eSearchResult" not in body
 
 
+@pytest.mark.parametrize("declare_length", [True, False])
+def test_huge_fault_pads_the_answer_with_comments_to_the_size_asked(
+    fake: FakeEutils, declare_length: bool
+) -> None:
+    normal = get(fake, "efetch", db="pubmed", id="101,102")[2]
+    fake.inject("efetch", Fault.huge(300_000, declare_length=declare_length))
+    status, headers, body = get(fake, "efetch", db="pubmed", id="101,102")
+    assert status == 200
+    assert len(body) == 300_000
+    assert (headers["Content-Length"] is not None) == declare_length
+    assert etree.tostring(xml(body)) == etree.tostring(xml(normal))
+    assert fake.huge_sent == [len(body) - len(normal)]
+
+
 # ------------------------------------------------------------------------- datasets
 
 
