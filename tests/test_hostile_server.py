@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -238,3 +239,26 @@ def test_the_next_run_removes_orphan_temporary_files_of_the_raw_store_only(fake,
     run(fake, out, 1, 9999)
     assert not orphan.exists()
     assert foreign.read_text() == "mine"
+
+
+def test_offline_a_stored_page_that_contradicts_itself_is_refused_naming_it(fake, tmp_path):
+    # As a store written by an earlier version, which kept whatever a page held.
+    out = tmp_path / "out"
+    run(fake, out, 0, 9999)
+    before = published(out)
+    stored = _stored_search(out, "Therapy")
+    body = stored.read_bytes()
+    ids = re.findall(rb"<Id>\d+</Id>", body)
+    lying = body.replace(ids[-1], ids[0])
+    stored.write_bytes(lying)
+    sidecar = stored.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    meta.update(sha256=hashlib.sha256(lying).hexdigest(), bytes=len(lying))
+    sidecar.write_text(json.dumps(meta))
+    with pytest.raises(ResponseFormatError) as info:
+        run(fake, out, 1, 9999, offline=True)
+    assert info.value.exit_code == 69
+    assert "the stored answer is inconsistent" in str(info.value)
+    assert "repeat ids of the same page" in str(info.value)
+    assert "Therapy/Broad[filter]" in str(info.value)
+    assert published(out) == before
