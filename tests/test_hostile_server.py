@@ -241,12 +241,8 @@ def test_the_next_run_removes_orphan_temporary_files_of_the_raw_store_only(fake,
     assert foreign.read_text() == "mine"
 
 
-def test_offline_a_stored_page_that_contradicts_itself_is_refused_naming_it(fake, tmp_path):
-    # As a store written by an earlier version, which kept whatever a page held.
-    out = tmp_path / "out"
-    run(fake, out, 0, 9999)
-    before = published(out)
-    stored = _stored_search(out, "Therapy")
+def _store_a_lie(stored: Path) -> None:
+    """Make a stored page repeat an id, its sidecar agreeing (an entry, not a corrupt one)."""
     body = stored.read_bytes()
     ids = re.findall(rb"<Id>\d+</Id>", body)
     lying = body.replace(ids[-1], ids[0])
@@ -255,6 +251,25 @@ def test_offline_a_stored_page_that_contradicts_itself_is_refused_naming_it(fake
     meta = json.loads(sidecar.read_text())
     meta.update(sha256=hashlib.sha256(lying).hexdigest(), bytes=len(lying))
     sidecar.write_text(json.dumps(meta))
+
+
+def test_a_resumed_run_asks_again_for_a_stored_page_that_contradicts_itself(fake, tmp_path):
+    clean = run(fake, tmp_path / "clean", 0, 9999)
+    out = tmp_path / "out"
+    _interrupted(fake, out)
+    _store_a_lie(_stored_search(out, "Therapy"))
+    before = len(fake.requests_for("esearch"))
+    result = run(fake, out, 1, 9999)
+    assert len(fake.requests_for("esearch")) == before + 1
+    assert data_files(result.manifest) == data_files(clean.manifest)
+
+
+def test_offline_a_stored_page_that_contradicts_itself_is_refused_naming_it(fake, tmp_path):
+    # As a store written by an earlier version, which kept whatever a page held.
+    out = tmp_path / "out"
+    run(fake, out, 0, 9999)
+    before = published(out)
+    _store_a_lie(_stored_search(out, "Therapy"))
     with pytest.raises(ResponseFormatError) as info:
         run(fake, out, 1, 9999, offline=True)
     assert info.value.exit_code == 69
