@@ -11,7 +11,9 @@ the CLI turns them into messages and exit codes.
     ├── ConfigError             bad config file, missing NCBI_EMAIL      (78)
     ├── NcbiError               anything E-utilities answered or failed
     │   ├── TransientError      worth retrying: 429, 5xx, timeouts, resets, truncated bodies (75)
-    │   │   └── RetriesExhaustedError   the retry policy gave up             (75)
+    │   │   ├── RetriesExhaustedError   the retry policy gave up             (75)
+    │   │   └── InconsistentAnswerError an answer contradicting itself: asked again,
+    │   │                               then refused as a ResponseFormatError (69)
     │   ├── HttpStatusError     a 4xx other than 429                     (69)
     │   ├── EutilsError         an <ERROR> body that is not transient     (69)
     │   ├── QueryTermError      ErrorList / PhraseNotFound in a search   (78)
@@ -20,6 +22,7 @@ the CLI turns them into messages and exit codes.
     ├── ConceptError            one concept failed (unknown CUI, <error>) (65)
     ├── PartialRunError         some concepts failed; nothing else wrong  (65)
     ├── SnapshotError           staging, publishing or reading a snapshot (74)
+    │   ├── RawStoreCorruptError a raw-store body that does not match its sidecar (74)
     │   └── VerifyError         a snapshot's files differ from its manifest (65)
     └── LockError               another run holds the output directory   (75)
 """
@@ -76,6 +79,12 @@ class RetriesExhaustedError(TransientError):
     pass
 
 
+class InconsistentAnswerError(TransientError):
+    """An answer that contradicts itself or the pages before it (an esearch page
+    short of its Count, repeated ids). Worth asking again; the client refuses it as a
+    ResponseFormatError when the retry policy gives up."""
+
+
 class HttpStatusError(NcbiError):
     def __init__(self, status: int, *, request: str | None = None) -> None:
         super().__init__(f"HTTP {status}", request=request)
@@ -110,6 +119,14 @@ class PartialRunError(MedgenEtlError):
 
 class SnapshotError(MedgenEtlError):
     exit_code = 74
+
+
+class RawStoreCorruptError(SnapshotError):
+    """A raw-store body whose sha256 is not the one its sidecar names."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class VerifyError(SnapshotError):

@@ -37,11 +37,13 @@ from pipeline.logs import CONCEPT, RUN_ID
 from pipeline.models import Article, Category, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
 from pipeline.resolve import Resolution, resolve_concepts
 from pipeline.transform.citations import CitationRow, citation_row
-from pipeline.transform.pubmed import parse_efetch
+from pipeline.transform.pubmed import FirstRecordPerPmid, parse_efetch
 
 log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = 1
+# A raw-store write takes well under a second; an hour-old temporary file is orphaned.
+ORPHAN_GRACE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,12 @@ class _Articles:
             if text not in self.warnings:
                 self.warnings[text] = None
                 log.warning("%s (ignored)", text)
+
+    def note(self, text: str) -> None:
+        """A warning about what the answers held (logged as it stands)."""
+        if text not in self.warnings:
+            self.warnings[text] = None
+            log.warning("%s", text)
 
 
 # ------------------------------------------------------------------ wiring
@@ -135,9 +143,21 @@ def make_client(
     journal = RunJournal(store, run_id(settings, options))
     if options.fresh:
         journal.discard()
+    store.remove_orphan_temps(older_than=orphan_grace(options.raw_dir, settings.out_dir))
     return EutilsClient(
         store=store, gateway=gateway, limiter=limiter, policy=policy, journal=journal
     )
+
+
+def orphan_grace(raw_dir: Path, out_dir: Path) -> float:
+    """How old a raw-store temporary file must be before a run removes it.
+
+    The output lock (held while the client is made) covers a raw store inside
+    the output directory, so any temporary file there was left by a killed run;
+    a store elsewhere may be shared by a build writing it right now.
+    """
+    inside = raw_dir.resolve().is_relative_to(out_dir.resolve())
+    return 0.0 if inside else ORPHAN_GRACE_SECONDS
 
 
 # ------------------------------------------------------------------ the plan
@@ -265,6 +285,7 @@ def _build(
     for db in ("pubmed", "medgen"):
         dbinfo[db], problem = database_info(client, db)
         articles.warn([problem] if problem else [])
+    articles.warnings.update(client.warnings)  # already logged by the client
     snapshot, manifest = _load(settings, options, client, found, articles, requested, dbinfo, now)
     if client.journal is not None:
         client.journal.discard()
@@ -327,20 +348,36 @@ def database_info(client: EutilsClient, db: str) -> tuple[DbInfo, str | None]:
 def _extract_articles(
     client: EutilsClient, pmids: Sequence[int], batch: int, *, progress: bool = False
 ) -> _Articles:
+    """Every asked-for record, once: one not asked for by its request is noted and
+    not loaded (it would count as requested by no category), and a PMID met again
+    keeps its first record (the rule the bulk path follows)."""
     out = _Articles()
-    wanted = set(pmids)
+    first = FirstRecordPerPmid("efetch")
     starts = range(0, len(pmids), batch)
     for start in tqdm(starts, desc="efetch", unit="batch", disable=not progress):
-        parsed = parse_efetch(client.fetch_pubmed(pmids[start : start + batch]))
+        asked = pmids[start : start + batch]
+        parsed = parse_efetch(client.fetch_pubmed(asked))
+        wanted = set(asked)
         for article in parsed.articles:
-            if article.pmid in wanted:
-                out.by_pmid[article.pmid] = article
+            if article.pmid not in wanted:
+                out.note(unasked_warning(article.pmid, asked))
+            elif (twice := first.admit(article.pmid)) is not None:
+                out.note(twice)
             else:
-                log.warning("efetch returned PMID %d, which was not asked for", article.pmid)
+                out.by_pmid[article.pmid] = article
         out.rejects.extend(parsed.rejects)
         out.deleted.update(parsed.deleted)
         out.warn(parsed.warnings)
     return out
+
+
+def unasked_warning(pmid: int, asked: Sequence[int]) -> str:
+    """The note for a record an efetch answer holds that its request did not ask for
+    (``asked``, ascending): such a record is never loaded."""
+    return (
+        f"efetch returned PMID {pmid}, which its request did not ask for "
+        f"(PMIDs {asked[0]}..{asked[-1]}); not loaded"
+    )
 
 
 # ------------------------------------------------------------------ load

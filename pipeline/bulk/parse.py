@@ -30,6 +30,7 @@ from pipeline.models import Article, Reject
 from pipeline.transform.citations import citation_row
 from pipeline.transform.pubmed import (
     RECORD_TAGS,
+    FirstRecordPerPmid,
     UnreadableRecordError,
     article_from_element,
     deleted_pmids,
@@ -187,7 +188,7 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
     versions: list[int] = []
     deleted: list[int] = []
     warnings: list[str] = []
-    seen: set[int] = set()
+    first = FirstRecordPerPmid(path.name)
     rejected = 0
     with ExitStack() as stack:
         out = _PartWriter(work_dir, index, stack)
@@ -208,10 +209,10 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
                 continue
             if keep is not None and article.pmid not in keep:
                 continue
-            if article.pmid in seen:  # NCBI never does; two would both survive the merge
-                warnings.append(f"{path.name}: PMID {article.pmid} appears again; kept the first")
+            twice = first.admit(article.pmid)  # else both would survive the merge
+            if twice is not None:
+                warnings.append(twice)
                 continue
-            seen.add(article.pmid)
             articles.append(article)
             pmids.append(article.pmid)
             versions.append(article.pmid_version)

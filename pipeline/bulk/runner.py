@@ -46,7 +46,9 @@ from pipeline.runner import (
     library_versions,
     make_client,
     response_entries,
+    unasked_warning,
 )
+from pipeline.transform.pubmed import parse_efetch
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +233,7 @@ def _online(
         if problem:
             log.warning("%s", problem)
             parsed.warnings[problem] = None
+    parsed.warnings.update(client.warnings)  # e.g. a corrupt raw-store entry fetched again
     return _Online(hits, dbinfo, len(absent), client)
 
 
@@ -239,10 +242,17 @@ def _fetch_absent(client: EutilsClient, pmids: Sequence[int], batch: int, parsed
     index = max((p.index for p in parsed.parses), default=-1)
     for start in range(0, len(pmids), batch):
         index += 1
-        body = client.fetch_pubmed(pmids[start : start + batch])
+        asked = pmids[start : start + batch]
+        body = client.fetch_pubmed(asked)
+        # A record not asked for would replace a file's record of that PMID: never kept.
+        returned = {article.pmid for article in parse_efetch(body).articles}
+        for pmid in sorted(returned - set(asked)):
+            note = unasked_warning(pmid, asked)
+            log.warning("%s", note)
+            parsed.warnings[note] = None
         path = parsed.work_dir / f"efetch-{index:06d}.xml"
         path.write_bytes(body)
-        parse = parse_file(str(path), index, str(parsed.work_dir))
+        parse = parse_file(str(path), index, str(parsed.work_dir), keep=frozenset(asked))
         parsed.parses.append(parse)
         parsed.warnings.update(dict.fromkeys(parse.warnings))
     if pmids:

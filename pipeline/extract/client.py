@@ -21,13 +21,22 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from lxml import etree
 
-from pipeline.errors import EutilsError, NcbiError, OfflineMissError, QueryTermError
+from pipeline.errors import (
+    EutilsError,
+    InconsistentAnswerError,
+    NcbiError,
+    OfflineMissError,
+    QueryTermError,
+    RawStoreCorruptError,
+    ResponseFormatError,
+    RetriesExhaustedError,
+)
 from pipeline.extract.ratelimit import Limiter
 from pipeline.extract.rawstore import RawStore, RunJournal, StoredResponse
 from pipeline.extract.request import EutilsRequest
@@ -36,6 +45,7 @@ from pipeline.extract.responses import (
     parse_einfo,
     parse_elink_history,
     parse_esearch,
+    search_page_problem,
 )
 from pipeline.extract.retry import RetryPolicy, run_with_retry
 from pipeline.extract.slices import CEILING, Slice, pages
@@ -49,6 +59,10 @@ MAX_RELINKS = 2
 HISTORY_LOST = re.compile(
     r"unable to obtain query|cannot retrieve history|webenv .*(not valid|invalid|expired)", re.I
 )
+
+
+# Says what is inconsistent in an answer's root, or None.
+Vet = Callable[[etree._Element], "str | None"]
 
 
 class Gateway(Protocol):
@@ -85,6 +99,8 @@ class EutilsClient:
     resuming: bool = False
     # False for --dry-run: answers are used but nothing is written.
     record: bool = True
+    # Notes for the manifest (e.g. a corrupt raw-store entry fetched again), each once.
+    warnings: dict[str, None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.journal is not None:
@@ -99,39 +115,70 @@ class EutilsClient:
     # ------------------------------------------------------------ one request
 
     def fetch(
-        self, request: EutilsRequest, *, refresh: bool = False
+        self, request: EutilsRequest, *, refresh: bool = False, vet: Vet | None = None
     ) -> tuple[bytes, etree._Element]:
-        """The answer to ``request``; ``refresh`` never reuses a stored one (live only)."""
-        self.stats.requests += 1
-        stored = None if refresh and not self.offline else self._from_store(request)
-        if stored is not None:
-            body, meta = stored
-            self.stats.from_store += 1
-        elif self.record:
-            body = self._from_ncbi(request)
-            meta = self.store.put(request, body, run=self.run_token)
-        else:
-            body = self._from_ncbi(request)
-            return body, check_body(request.utility, body)
-        self.used[meta.key] = meta
-        return body, check_body(request.utility, body)
+        """The answer to ``request``; ``refresh`` never reuses a stored one (live only).
 
-    def _from_store(self, request: EutilsRequest) -> tuple[bytes, StoredResponse] | None:
-        if self.offline:
+        ``vet`` says what is inconsistent in an answer (None: nothing): such an
+        answer is asked for again under the retry policy, never stored, and
+        refused when the policy gives up (or at once, from the store offline).
+        """
+        self.stats.requests += 1
+        stored = None if refresh and not self.offline else self._from_store(request, vet)
+        if stored is not None:
+            body, root, meta = stored
+            self.stats.from_store += 1
+            self.used[meta.key] = meta
+            return body, root
+        body, root = self._from_ncbi(request, vet)
+        if self.record:
+            meta = self.store.put(request, body, run=self.run_token)
+            self.used[meta.key] = meta
+        return body, root
+
+    def _from_store(
+        self, request: EutilsRequest, vet: Vet | None
+    ) -> tuple[bytes, etree._Element, StoredResponse] | None:
+        if not self.offline and not self.resuming:
+            return None
+        try:
             hit = self.store.get(request)
-            if hit is None:
+        except RawStoreCorruptError as exc:
+            if self.offline:
+                raise OfflineMissError(
+                    f"--offline: {exc}; a run without --offline fetches it again"
+                ) from exc
+            self._note(f"{exc}; fetched again")
+            return None
+        if hit is None:
+            if self.offline:
                 raise OfflineMissError(
                     f"--offline: the raw store {self.store.root} holds no answer for "
                     f"{request.describe()}"
                 )
-            return hit
-        if self.resuming:
-            hit = self.store.get(request)
-            if hit is not None and hit[1].run == self.run_token:
-                return hit
+            return None
+        body, meta = hit
+        if not self.offline and meta.run != self.run_token:
+            return None
+        root = check_body(request.utility, body)
+        problem = vet(root) if vet is not None else None
+        if problem is None:
+            return body, root, meta
+        if self.offline:
+            raise ResponseFormatError(
+                f"{request.utility}: the stored answer is inconsistent: {problem}",
+                request=request.describe(),
+            )
+        log.warning("the stored answer is inconsistent (%s); asking again", problem)
         return None
 
-    def _from_ncbi(self, request: EutilsRequest) -> bytes:
+    def _note(self, text: str) -> None:
+        """A warning for the log and the manifest."""
+        if text not in self.warnings:
+            self.warnings[text] = None
+            log.warning("%s", text)
+
+    def _from_ncbi(self, request: EutilsRequest, vet: Vet | None) -> tuple[bytes, etree._Element]:
         gateway, limiter = self.gateway, self.limiter
         if gateway is None or limiter is None:
             raise RuntimeError("an offline client cannot send requests")
@@ -139,7 +186,7 @@ class EutilsClient:
 
         attempts = 0
 
-        def attempt() -> bytes:
+        def attempt() -> tuple[bytes, etree._Element]:
             nonlocal attempts
             attempts += 1
             limiter.acquire()
@@ -148,7 +195,10 @@ class EutilsClient:
             fields = {"utility": request.utility, "attempt": attempts, "request": describe}
             try:
                 body = gateway.call(request)
-                check_body(request.utility, body)
+                root = check_body(request.utility, body)
+                problem = vet(root) if vet is not None else None
+                if problem is not None:
+                    raise InconsistentAnswerError(f"{request.utility}: {problem}")
             except NcbiError as exc:
                 if exc.request is None:
                     exc.request = describe
@@ -161,7 +211,7 @@ class EutilsClient:
                 raise
             elapsed = round(time.monotonic() - started, 3)
             log.info("%s ok", request.utility, extra={**fields, "status": "ok", "elapsed": elapsed})
-            return body
+            return body, root
 
         def on_retry(attempt_no: int, error: BaseException, wait: float) -> None:
             self.stats.retried += 1
@@ -170,14 +220,23 @@ class EutilsClient:
         def on_give_up(attempt_no: int, error: BaseException) -> None:
             log.warning("attempt %d failed (%s); giving up", attempt_no, error)
 
-        return run_with_retry(
-            attempt,
-            self.policy,
-            describe=describe,
-            on_retry=on_retry,
-            on_give_up=on_give_up,
-            sleep=self.sleep,
-        )
+        try:
+            return run_with_retry(
+                attempt,
+                self.policy,
+                describe=describe,
+                on_retry=on_retry,
+                on_give_up=on_give_up,
+                sleep=self.sleep,
+            )
+        except RetriesExhaustedError as exc:
+            lie = exc.__cause__
+            if not isinstance(lie, InconsistentAnswerError):
+                raise
+            # Asking again did not cure it: the answer is wrong, not late.
+            raise ResponseFormatError(
+                f"{lie.detail} (on each of {attempts} attempts; refused)", request=describe
+            ) from exc
 
     # ------------------------------------------------------------ operations
 
@@ -207,7 +266,7 @@ class EutilsClient:
         """Search one category; returns the result and the (possibly renewed) link."""
         for attempt in range(MAX_RELINKS + 1):
             try:
-                return self._search_all_pages(link, term, page_size, limit), link
+                return self._search_anew_if_changed(link, term, page_size, limit), link
             except EutilsError as exc:
                 if not HISTORY_LOST.search(exc.detail) or attempt == MAX_RELINKS:
                     raise
@@ -215,40 +274,105 @@ class EutilsClient:
                 link = self.link_pubmed(link.uid, refresh=True)
         raise AssertionError("unreachable")
 
-    def _search_all_pages(
+    def _search_anew_if_changed(
         self, link: LinkHistory, term: str, page_size: int, limit: int | None
     ) -> CategorySearch:
-        """All PMIDs of ``#linked AND term``, most recent first, paging to Count."""
+        """A search whose Count changed between its pages is done once more, every
+        page fetched anew (an earlier page may be the wrong one); then refused."""
+        try:
+            return self._search_all_pages(link, term, page_size, limit)
+        except InconsistentAnswerError as exc:
+            if self.offline:
+                raise ResponseFormatError(f"{exc.detail}; refused", request=exc.request) from exc
+            log.warning("%s; searching again from the first page", exc)
+        try:
+            return self._search_all_pages(link, term, page_size, limit, fresh=True)
+        except InconsistentAnswerError as exc:
+            raise ResponseFormatError(
+                f"{exc.detail} (again when searched anew; refused)", request=exc.request
+            ) from exc
+
+    def _search_all_pages(
+        self,
+        link: LinkHistory,
+        term: str,
+        page_size: int,
+        limit: int | None,
+        *,
+        fresh: bool = False,
+    ) -> CategorySearch:
+        """All PMIDs of ``#linked AND term``, most recent first, paging to Count;
+        ``fresh`` reuses no stored page."""
         if link.empty:
             return CategorySearch(0, ())
         want = min(page_size, limit) if limit is not None else page_size
-        first = self._search_page(link, term, retstart=0, retmax=min(want, CEILING))
+        first = self._search_page(link, term, retstart=0, retmax=min(want, CEILING), fresh=fresh)
         if first.count > CEILING and (limit is None or limit > CEILING):
-            return self._search_sliced(link, term, first.count, page_size, limit)
+            return self._search_sliced(link, term, first.count, page_size, limit, fresh=fresh)
         stop = min(first.count, limit) if limit is not None else first.count
-        pmids = list(first.ids)
-        while first.ids and len(pmids) < stop:
-            page = self._search_page(
-                link, term, retstart=len(pmids), retmax=min(page_size, stop - len(pmids))
+        pmids = self._page_through(
+            link, term, first.count, stop, page_size, list(first.ids), fresh=fresh
+        )
+        if len(set(pmids)) != stop:
+            raise ResponseFormatError(
+                f"esearch for {term!r}: Count {first.count} but {len(set(pmids))} distinct "
+                f"ids paged out ({stop} due); refusing to keep a partial result"
             )
-            if not page.ids:
-                break
-            pmids.extend(page.ids)
-        return CategorySearch(first.count, tuple(pmids[:stop]))
+        return CategorySearch(first.count, tuple(pmids))
+
+    def _page_through(
+        self,
+        link: LinkHistory,
+        term: str,
+        count: int,
+        stop: int,
+        page_size: int,
+        ids: list[int],
+        window: Slice | None = None,
+        *,
+        fresh: bool = False,
+    ) -> list[int]:
+        """``ids`` (the first page's, if any) and the pages after them up to ``stop``.
+
+        Every page is vetted against ``count`` and the ids before it, so each
+        one holds exactly the ids due and the loop ends.
+        """
+        while len(ids) < stop:
+            page = self._search_page(
+                link,
+                term,
+                retstart=len(ids),
+                retmax=min(page_size, stop - len(ids)),
+                window=window,
+                count=count,
+                seen=frozenset(ids),
+                fresh=fresh,
+            )
+            ids.extend(page.ids)
+        return ids
 
     def _search_sliced(
-        self, link: LinkHistory, term: str, count: int, page_size: int, limit: int | None
+        self,
+        link: LinkHistory,
+        term: str,
+        count: int,
+        page_size: int,
+        limit: int | None,
+        *,
+        fresh: bool = False,
     ) -> CategorySearch:
         """Past the ceiling: slice, fetch every slice, and prove the union complete."""
-        leaves, _ = self.slice_search(link, term, count)
+        leaves, _ = self.slice_search(link, term, count, fresh=fresh)
         seen: dict[int, None] = {}
         for leaf in leaves:
-            for pmid in self._slice_ids(link, term, leaf, page_size):
-                seen.setdefault(pmid)
+            ids = self._page_through(
+                link, term, leaf.count, leaf.count, page_size, [], leaf, fresh=fresh
+            )
+            seen.update(dict.fromkeys(ids))
         if len(seen) != count:
             # A record can fall in two windows, so slices may add up to more than
             # Count, but their distinct union must be exactly Count.
-            raise NcbiError(
+            raise ResponseFormatError(
                 f"the search for {term!r} matched {count} records, but its "
                 f"{len(leaves)} date slices gave {len(seen)} distinct PMIDs; refusing "
                 "to keep a partial result (NCBI may have changed mid-run: run again)"
@@ -257,7 +381,9 @@ class EutilsClient:
         log.info("%r: %d records in %d slices", term, count, len(leaves))
         return CategorySearch(count, tuple(pmids[:limit] if limit else pmids), len(leaves))
 
-    def slice_search(self, link: LinkHistory, term: str, count: int) -> tuple[list[Slice], int]:
+    def slice_search(
+        self, link: LinkHistory, term: str, count: int, *, fresh: bool = False
+    ) -> tuple[list[Slice], int]:
         """Halve the whole search until every slice fits; leaves newest first, and
         how many count-only requests that took."""
         stack, leaves, requests = [Slice(count=count)], [], 0
@@ -268,26 +394,13 @@ class EutilsClient:
                     leaves.append(current)
                 continue
             for half in current.halves():
-                counted = self._search_page(link, term, retstart=0, retmax=0, window=half)
+                counted = self._search_page(
+                    link, term, retstart=0, retmax=0, window=half, fresh=fresh
+                )
                 requests += 1
                 stack.append(replace(half, count=counted.count))
         leaves.sort(key=Slice.newest_first_key, reverse=True)
         return leaves, requests
-
-    def _slice_ids(self, link: LinkHistory, term: str, leaf: Slice, page_size: int) -> list[int]:
-        ids: list[int] = []
-        while len(ids) < leaf.count:
-            page = self._search_page(
-                link,
-                term,
-                retstart=len(ids),
-                retmax=min(page_size, leaf.count - len(ids)),
-                window=leaf,
-            )
-            if not page.ids:
-                break
-            ids.extend(page.ids)
-        return ids
 
     def plan_category(
         self, link: LinkHistory, term: str, *, page_size: int, limit: int | None
@@ -309,7 +422,14 @@ class EutilsClient:
         retstart: int,
         retmax: int,
         window: Slice | None = None,
+        count: int | None = None,
+        seen: Collection[int] = (),
+        fresh: bool = False,
     ) -> SearchResult:
+        """One page, vetted on its own and against ``seen`` (the ids of the pages
+        before it) under the retry policy. A Count other than ``count`` (the
+        search's, from its first page) cannot be cured by asking for this page
+        again: it raises InconsistentAnswerError for the whole search to be redone."""
         query = f"#{link.query_key} AND {term}" + (window.term_suffix if window else "")
         request = EutilsRequest.make(
             "esearch",
@@ -322,7 +442,15 @@ class EutilsClient:
             retmax=retmax,
             **(window.params if window else {}),
         )
-        result = parse_esearch(self.fetch(request)[1])
+
+        def vet(root: etree._Element) -> str | None:
+            page = parse_esearch(root)
+            if page.phrases_not_found or page.errors:
+                return None  # refused below, as a term PubMed did not understand
+            problem = search_page_problem(page, retstart=retstart, retmax=retmax, seen=seen)
+            return None if problem is None else f"search {query!r}: {problem}"
+
+        result = parse_esearch(self.fetch(request, refresh=fresh, vet=vet)[1])
         if result.phrases_not_found or result.errors:
             problems = [*result.phrases_not_found, *result.errors]
             # NCBI drops what it does not understand and answers unfiltered:
@@ -330,6 +458,12 @@ class EutilsClient:
             raise QueryTermError(
                 f"PubMed did not understand {', '.join(map(repr, problems))} "
                 f"in the filter term {term!r}",
+                request=request.describe(),
+            )
+        if count is not None and result.count != count:
+            raise InconsistentAnswerError(
+                f"esearch: search {query!r}: Count {result.count} at retstart {retstart}, "
+                f"but {count} on the search's first page",
                 request=request.describe(),
             )
         return result

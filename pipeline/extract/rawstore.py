@@ -12,20 +12,36 @@ run killed mid-write) never sees half a body. The sidecar is written after the
 body and names its sha256: an entry is only an entry when both agree. Because
 the sidecar also names the run, "which responses does this run already hold"
 is answered by the store itself: no second write that a kill could tear.
+
+A put removes the old sidecar before it writes the new body, so a put torn by
+a kill leaves a body without a sidecar (no entry), never a mismatched pair: a
+body that does not match its sidecar has been damaged after it was stored, and
+is reported as corrupt. Temporary files a kill left behind (``.<name>.*.tmp``)
+are removed by the next run that writes the store.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import SnapshotError
-from pipeline.extract.request import EutilsRequest
+from pipeline.errors import RawStoreCorruptError, SnapshotError
+from pipeline.extract.request import UTILITIES, EutilsRequest
+
+log = logging.getLogger(__name__)
+
+# The temporary names atomic_write gives (".<name>." + mkstemp's random part + ".tmp")
+# to what the store writes: bodies and sidecars named by their key, run markers.
+_ENTRY_TEMP = re.compile(r"\.[0-9a-f]{64}\.(?:xml|json)\.[A-Za-z0-9_]+\.tmp")
+_MARKER_TEMP = re.compile(r"\.[0-9A-Za-z_-]+\.json\.[A-Za-z0-9_]+\.tmp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +86,14 @@ class RawStore:
             raise SnapshotError(f"raw store entry {meta_path} is unreadable: {exc}") from exc
         digest = hashlib.sha256(body).hexdigest()
         if digest != meta.get("sha256"):
-            # A body that does not match its sidecar was not written by a
-            # finished put(); treat it as absent so it gets fetched again.
-            return None
+            # put() never leaves a mismatched pair (see the module's docstring):
+            # this body was changed after it was stored.
+            raise RawStoreCorruptError(
+                f"raw store entry {body_path} ({request.describe()}) is corrupt: "
+                f"{len(body)} bytes with sha256 {digest[:12]}..., but its sidecar names "
+                f"{meta.get('bytes')} bytes with sha256 {str(meta.get('sha256'))[:12]}...",
+                path=str(body_path),
+            )
         run = meta.get("run") if isinstance(meta.get("run"), str) else None
         return body, StoredResponse(request.utility, request.key, digest, len(body), run)
 
@@ -80,6 +101,8 @@ class RawStore:
         body_path, meta_path = self._paths(request)
         digest = hashlib.sha256(body).hexdigest()
         try:
+            # Without its old sidecar, a body torn by a kill is no entry, not a corrupt one.
+            meta_path.unlink(missing_ok=True)
             atomic_write(body_path, body)
             meta: dict[str, object] = {
                 "utility": request.utility,
@@ -93,6 +116,45 @@ class RawStore:
         except OSError as exc:
             raise SnapshotError(f"cannot write to raw store {self.root}: {exc.strerror}") from exc
         return StoredResponse(request.utility, request.key, digest, len(body), run)
+
+    def remove_orphan_temps(self, *, older_than: float = 0.0) -> list[Path]:
+        """Remove the temporary files a killed write left; return them.
+
+        Only names the store itself gives (an entry's or a run marker's temporary
+        name, in its own directories): nothing else under the root is touched.
+        ``older_than`` (seconds) spares files another process may still be writing.
+        """
+        removed: list[Path] = []
+        places = [(self.root / u, _ENTRY_TEMP) for u in sorted(UTILITIES)]
+        places.append((self.root / "runs", _MARKER_TEMP))
+        cutoff = time.time() - older_than
+        for directory, pattern in places:
+            for path in _candidates(directory, pattern):
+                try:
+                    if path.lstat().st_mtime <= cutoff:
+                        path.unlink()
+                        removed.append(path)
+                except FileNotFoundError:
+                    continue  # renamed into place or removed meanwhile
+                except OSError as exc:
+                    raise SnapshotError(f"cannot remove {path}: {exc.strerror}") from exc
+        if removed:
+            log.info("removed %d temporary file(s) left in %s", len(removed), self.root)
+        return removed
+
+
+def _candidates(directory: Path, pattern: re.Pattern[str]) -> list[Path]:
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise SnapshotError(f"cannot read raw store {directory}: {exc.strerror}") from exc
+    return [
+        Path(e.path)
+        for e in entries
+        if pattern.fullmatch(e.name) and e.is_file(follow_symlinks=False)
+    ]
 
 
 class RunJournal:

@@ -8,6 +8,7 @@ an HTML error page dressed as HTTP 200.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from lxml import etree
@@ -120,6 +121,38 @@ def parse_esearch(root: etree._Element) -> SearchResult:
         phrases_not_found=not_found,
         errors=other,
     )
+
+
+def search_page_problem(
+    result: SearchResult,
+    *,
+    retstart: int,
+    retmax: int,
+    seen: Collection[int] = (),
+) -> str | None:
+    """What makes one esearch page contradict itself or its search, or None.
+
+    A page must hold exactly the ids its own Count leaves due from RetStart (up
+    to ``retmax``), each once, none already on an earlier page (``seen``).
+    NCBI's answers always do; a page that does not would publish rows twice or
+    lose records without a word.
+    """
+    if result.retstart != retstart:
+        return f"RetStart {result.retstart}, but {retstart} was asked for"
+    due = max(0, min(retmax, result.count - retstart))
+    if len(result.ids) != due:
+        return (
+            f"Count {result.count}, RetStart {retstart}, retmax {retmax}: "
+            f"{len(result.ids)} ids on the page, {due} due"
+        )
+    distinct = set(result.ids)
+    if len(distinct) != len(result.ids):
+        repeated = len(result.ids) - len(distinct)
+        return f"{repeated} of the page's {len(result.ids)} ids repeat ids of the same page"
+    again = distinct.intersection(seen)
+    if again:
+        return f"{len(again)} ids already on an earlier page (e.g. PMID {min(again)})"
+    return None
 
 
 def parse_elink_history(root: etree._Element, uid: int) -> LinkHistory:

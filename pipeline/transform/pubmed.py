@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -67,6 +67,27 @@ class UnreadableRecordError(ValueError):
         super().__init__(reason)
         self.reason = reason
         self.pmid = pmid
+
+
+@dataclass
+class FirstRecordPerPmid:
+    """The one rule for a PMID met twice (in an efetch answer, a run's efetch
+    answers, or a PubMed file): the first record is kept, and a warning names it.
+
+    NCBI never sends a PMID twice there; when an answer does, which copy is
+    right cannot be known, and the copies must not both survive (nor the last
+    silently replace the first).
+    """
+
+    source: str
+    seen: set[int] = field(default_factory=set)
+
+    def admit(self, pmid: int) -> str | None:
+        """None to keep this record; else the warning, and the record is dropped."""
+        if pmid in self.seen:
+            return f"{self.source}: PMID {pmid} appears again; kept the first"
+        self.seen.add(pmid)
+        return None
 
 
 @dataclass(frozen=True, slots=True)

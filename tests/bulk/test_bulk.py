@@ -151,7 +151,9 @@ def test_every_executor_publishes_the_same_files(tmp_path, executor):
     assert other["content_hash"] == serial["content_hash"]
 
 
-def test_online_bulk_searches_categories_and_fetches_what_the_files_lack(tmp_path):
+def _online_bulk(tmp_path, lies=()):
+    """An online bulk run whose files lack two PMIDs, beside a build of the same concept;
+    ``lies``: what the fake server tells (tests/fakes/eutils_server.py)."""
     from pipeline.runner import BuildOptions, make_client
     from tests.support import live_settings
 
@@ -167,6 +169,8 @@ def test_online_bulk_searches_categories_and_fetches_what_the_files_lack(tmp_pat
         built = build_live(fake, tmp_path / "build", CUI)
         settings = live_settings(fake, tmp_path / "bulk")
         client = make_client(settings, BuildOptions(concepts=(), raw_dir=tmp_path / "raw"))
+        for lie in lies:
+            fake.lie(lie)
         before = len(fake.requests)
         snapshot, manifest = bulk_build(
             settings,
@@ -176,6 +180,11 @@ def test_online_bulk_searches_categories_and_fetches_what_the_files_lack(tmp_pat
         )
         fetched = [r.params["id"] for r in fake.requests[before:] if r.utility == "efetch"]
     assert fetched == [f"{min(absent)},{max(absent)}"]
+    return built, snapshot, manifest
+
+
+def test_online_bulk_searches_categories_and_fetches_what_the_files_lack(tmp_path):
+    built, snapshot, manifest = _online_bulk(tmp_path)
     assert manifest["pmids"]["fetched_by_efetch"] == 2
     assert manifest["pmids"]["missing_pmids"] == []
     assert "E-utilities" in manifest["categories"]["mode"]
@@ -185,3 +194,17 @@ def test_online_bulk_searches_categories_and_fetches_what_the_files_lack(tmp_pat
             pq.read_table(snapshot / path).to_pylist()
             == pq.read_table(built.snapshot / path).to_pylist()
         )
+
+
+def test_online_bulk_keeps_no_unasked_record_and_the_first_of_a_duplicate_saying_so(tmp_path):
+    from tests.fakes.eutils_server import UNASKED_PMID
+
+    (tmp_path / "honest").mkdir()
+    _, _, honest = _online_bulk(tmp_path / "honest")
+    (tmp_path / "lied").mkdir()
+    _, _, lied = _online_bulk(tmp_path / "lied", ("duplicate_pmid", "unasked_pmid"))
+    files = {k: v["sha256"] for k, v in lied["files"].items()}
+    assert files == {k: v["sha256"] for k, v in honest["files"].items()}
+    first = min(DELETED, REPLACED)
+    assert f"efetch-000001.xml: PMID {first} appears again; kept the first" in lied["warnings"]
+    assert [w for w in lied["warnings"] if f"efetch returned PMID {UNASKED_PMID}," in w]

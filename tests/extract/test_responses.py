@@ -8,7 +8,9 @@ from pipeline.extract.responses import (
     parse_einfo,
     parse_elink_history,
     parse_esearch,
+    search_page_problem,
 )
+from pipeline.models import SearchResult
 
 HISTORY = b"""<?xml version="1.0" encoding="UTF-8" ?>
 <eLinkResult><LinkSet><DbFrom>medgen</DbFrom><IdList><Id>1662593</Id></IdList>
@@ -136,3 +138,40 @@ def test_a_deeply_nested_document_is_refused_without_retrying():
 def test_a_non_xml_body_is_an_error_not_a_crash():
     with pytest.raises(TransientError, match="incomplete XML"):
         check_body("efetch", b"Service Temporarily Unavailable")
+
+
+# ------------------------------------------------------------------ esearch pages that lie
+
+
+@pytest.mark.parametrize(
+    ("count", "retstart", "ids", "retmax", "seen", "problem"),
+    [
+        (48, 0, range(1, 49), 9999, (), None),
+        (48, 40, range(41, 49), 10, range(1, 41), None),  # the last page holds what is left
+        (48, 0, range(1, 11), 10, (), None),
+        (5, 0, (), 0, (), None),  # a count-only search
+        (
+            48,
+            0,
+            range(1, 37),
+            9999,
+            (),
+            "Count 48, RetStart 0, retmax 9999: 36 ids on the page, 48 due",
+        ),
+        (48, 10, range(11, 20), 10, range(1, 11), "9 ids on the page, 10 due"),
+        (3, 0, (1, 2, 3, 4), 9999, (), "4 ids on the page, 3 due"),
+        (4, 0, (1, 2, 1, 2), 9999, (), "2 of the page's 4 ids repeat ids of the same page"),
+        (20, 10, range(5, 15), 10, range(1, 11), "6 ids already on an earlier page (e.g. PMID 5)"),
+    ],
+)
+def test_an_esearch_page_must_hold_exactly_the_ids_its_count_leaves_due(
+    count, retstart, ids, retmax, seen, problem
+):
+    page = SearchResult(count=count, retstart=retstart, ids=tuple(ids))
+    found = search_page_problem(page, retstart=retstart, retmax=retmax, seen=frozenset(seen))
+    assert found == problem if problem is None else problem in (found or "")
+
+
+def test_an_esearch_page_from_another_offset_is_inconsistent():
+    page = SearchResult(count=48, retstart=0, ids=tuple(range(1, 11)))
+    assert search_page_problem(page, retstart=10, retmax=10) == ("RetStart 0, but 10 was asked for")

@@ -343,6 +343,7 @@ class _Responder:
         self.history = history
         self.empty_link_style = empty_link_style
         self.withhold: set[int] = set()
+        self.liar = _Liar()
 
     def answer(self, utility: str, params: Mapping[str, str]) -> Reply:
         handlers: dict[str, Callable[[Mapping[str, str]], bytes]] = {
@@ -467,7 +468,8 @@ class _Responder:
         webenv = self.history.open(params.get("WebEnv")) or self.history.open(None)
         assert webenv is not None  # open(None) always creates one
         query_key = self.history.store(webenv, db, ordered)
-        return SearchPage(page.count, retstart, page_ids, translation, query_key, webenv)
+        page = SearchPage(page.count, retstart, page_ids, translation, query_key, webenv)
+        return self.liar.esearch(page) if db == "pubmed" else page
 
     # -- esummary
 
@@ -531,9 +533,8 @@ class _Responder:
         if pmids is None:
             return error_body("efetch", self._efetch_failure(params))
         articles = self.dataset.articles
-        return pubmed_set_body(
-            [articles[p].xml for p in pmids if p in articles and p not in self.withhold]
-        )
+        fragments = [articles[p].xml for p in pmids if p in articles and p not in self.withhold]
+        return pubmed_set_body(self.liar.efetch(fragments))
 
     def _efetch_ids(self, params: Mapping[str, str]) -> Sequence[int] | None:
         ids = _id_list(params)
@@ -575,6 +576,95 @@ def _with_not_found(page: SearchPage, phrase: str) -> SearchPage:
         page.webenv,
         (*page.not_found, phrase.strip()),
     )
+
+
+# ------------------------------------------------------------------------- a server that lies
+# Hostile modes: answers that are well-formed XML of the right shape, with HTTP 200, and
+# wrong. Unlike a Fault (one request, a broken wire), a lie holds for every matching answer
+# until told ``times`` times. esearch lies touch db=pubmed history searches only.
+
+LieKind = Literal["repeat_ids", "high_count", "short_pages", "duplicate_pmid", "unasked_pmid"]
+ESEARCH_LIES: frozenset[str] = frozenset({"repeat_ids", "high_count", "short_pages"})
+EFETCH_LIES: frozenset[str] = frozenset({"duplicate_pmid", "unasked_pmid"})
+# The PMID an "unasked_pmid" answer adds: no test dataset holds it, no request asks for it.
+UNASKED_PMID = 99_999_999
+_FIRST_PMID = re.compile(r'<PMID Version="(\d+)">\d+</PMID>')
+_ARTICLE_TITLE = re.compile(r"<ArticleTitle>.*?</ArticleTitle>", re.DOTALL)
+
+
+@dataclass
+class _Lie:
+    kind: LieKind
+    times: int | None  # None: every matching answer
+    told: int = 0
+
+
+class _Liar:
+    """Rewrites true answers into lies.
+
+    repeat_ids      an esearch page holds as many ids as due, its first half twice
+    high_count      esearch Count a third higher than the ids the search pages out
+    short_pages     an esearch page one id short of what is due (the next page goes on)
+    duplicate_pmid  efetch answers its first PMID twice, the second copy with another title
+    unasked_pmid    efetch adds a record for UNASKED_PMID
+    """
+
+    def __init__(self) -> None:
+        self._lies: dict[str, _Lie] = {}
+        self._lock = threading.Lock()
+
+    def tell(self, kind: LieKind, times: int | None) -> None:
+        with self._lock:
+            self._lies[kind] = _Lie(kind, times)
+
+    def told(self, kind: str) -> int:
+        with self._lock:
+            lie = self._lies.get(kind)
+            return lie.told if lie else 0
+
+    def _take(self, kinds: frozenset[str]) -> list[LieKind]:
+        with self._lock:
+            now: list[LieKind] = []
+            for lie in self._lies.values():
+                if lie.kind in kinds and (lie.times is None or lie.told < lie.times):
+                    lie.told += 1
+                    now.append(lie.kind)
+            return now
+
+    def esearch(self, page: SearchPage) -> SearchPage:
+        if not page.ids and page.count == 0:
+            return page  # nothing to lie about
+        count, ids = page.count, list(page.ids)
+        for kind in self._take(ESEARCH_LIES):
+            if kind == "repeat_ids" and len(ids) >= 2:
+                half = ids[: (len(ids) + 1) // 2]
+                ids = (half * 2)[: len(ids)]
+            elif kind == "high_count":
+                count += max(1, count // 3)
+            elif kind == "short_pages" and ids:
+                ids = ids[:-1]
+        return SearchPage(
+            count, page.retstart, ids, page.query_translation, page.query_key, page.webenv
+        )
+
+    def efetch(self, fragments: list[str]) -> list[str]:
+        if not fragments:
+            return fragments
+        out = list(fragments)
+        for kind in self._take(EFETCH_LIES):
+            if kind == "duplicate_pmid":
+                other = _ARTICLE_TITLE.sub(
+                    "<ArticleTitle>A different title.</ArticleTitle>", fragments[0], count=1
+                )
+                out.append(other)
+            elif kind == "unasked_pmid":
+                out.append(
+                    _FIRST_PMID.sub(rf'<PMID Version="\1">{UNASKED_PMID}</PMID>', fragments[0], 1)
+                )
+        return out
+
+
+# ------------------------------------------------------------------------- end of the lies
 
 
 # ------------------------------------------------------------------------- faults on the wire
@@ -886,6 +976,13 @@ class FakeEutils:
     def inject(self, utility: str | None, fault: Fault) -> None:
         """Queue a fault for the next request to ``utility`` (None: the next request at all)."""
         self._faults.push(utility, fault)
+
+    def lie(self, kind: LieKind, *, times: int | None = None) -> None:
+        """Answer with ``kind`` of lie from now on (``times``: only that many answers)."""
+        self._responder.liar.tell(kind, times)
+
+    def lies_told(self, kind: LieKind) -> int:
+        return self._responder.liar.told(kind)
 
     def forget_sessions(self) -> None:
         """Simulate history-server expiry: every WebEnv issued so far becomes unknown."""

@@ -604,3 +604,47 @@ def test_dataset_from_dir(tmp_path: Path) -> None:
         assert get(fake, "einfo", db="pubmed")[2] == einfo
     assert b"<DbBuild>Build141124-1357.1</DbBuild>" in summary
     assert concept.document_summary().encode() in summary
+
+
+# ------------------------------------------------------------------------- a server that lies
+
+
+def _lied_search(fake: FakeEutils, **extra: str) -> etree._Element:
+    webenv, key = link_history(fake)
+    return xml(pubmed_search(fake, webenv, f"#{key}", sort="pub_date", usehistory="y", **extra))
+
+
+def test_repeat_ids_fills_a_page_with_its_first_half_twice(fake: FakeEutils) -> None:
+    fake.lie("repeat_ids")
+    page = _lied_search(fake)
+    assert page.findtext("Count") == "7"
+    assert [int(i) for i in texts(page, "IdList/Id")] == (ALL_BY_DATE[:4] * 2)[:7]
+
+
+def test_high_count_says_a_third_more_than_the_search_holds(fake: FakeEutils) -> None:
+    fake.lie("high_count")
+    page = _lied_search(fake)
+    assert page.findtext("Count") == "9"
+    assert [int(i) for i in texts(page, "IdList/Id")] == ALL_BY_DATE
+
+
+def test_short_pages_leave_out_the_last_id_due_and_lies_stop_after_times(fake: FakeEutils) -> None:
+    fake.lie("short_pages", times=1)
+    short = _lied_search(fake, retstart="2", retmax="3")
+    assert [int(i) for i in texts(short, "IdList/Id")] == ALL_BY_DATE[2:4]
+    honest = _lied_search(fake, retstart="2", retmax="3")
+    assert [int(i) for i in texts(honest, "IdList/Id")] == ALL_BY_DATE[2:5]
+    assert fake.lies_told("short_pages") == 1
+
+
+def test_efetch_lies_add_a_second_copy_and_an_unasked_record(fake: FakeEutils) -> None:
+    from tests.fakes.eutils_server import UNASKED_PMID
+
+    fake.lie("duplicate_pmid")
+    fake.lie("unasked_pmid")
+    _, _, body = get(fake, "efetch", db="pubmed", id="104,101", retmode="xml")
+    root = xml(body)
+    pmids = texts(root, "PubmedArticle/MedlineCitation/PMID")
+    assert pmids == ["104", "101", "104", str(UNASKED_PMID)]
+    titles = texts(root, "PubmedArticle/MedlineCitation/Article/ArticleTitle")
+    assert titles[0] != titles[2]

@@ -7,7 +7,12 @@ import pytest
 
 from pipeline.errors import ResponseFormatError
 from pipeline.models import Affiliation, Article, Author, Journal, PubDate, Reject
-from pipeline.transform.pubmed import UnreadableRecordError, article_from_element, parse_efetch
+from pipeline.transform.pubmed import (
+    FirstRecordPerPmid,
+    UnreadableRecordError,
+    article_from_element,
+    parse_efetch,
+)
 from tests.transform.builders import article_set, article_xml, element
 
 
@@ -396,3 +401,11 @@ def test_book_without_article_title_uses_book_title():
         '<ArticleTitle book="gene" part="achondroplasia">Achondroplasia</ArticleTitle>', ""
     )
     assert only_article(article_set(book)).title == "GeneReviews\u2122"
+
+
+def test_a_pmid_met_again_keeps_its_first_record_and_says_so():
+    rule = FirstRecordPerPmid("efetch")
+    assert rule.admit(7) is None
+    assert rule.admit(8) is None
+    assert rule.admit(7) == "efetch: PMID 7 appears again; kept the first"
+    assert rule.admit(7) == "efetch: PMID 7 appears again; kept the first"
