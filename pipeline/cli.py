@@ -24,9 +24,9 @@ from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
 from pipeline.errors import MedgenEtlError, UsageError
 from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
-from pipeline.listing import render_citations, render_header
+from pipeline.listing import demo_notice, render_citations, render_header
 from pipeline.load.reader import snapshot_view
-from pipeline.load.snapshot import current_snapshot, verify
+from pipeline.load.snapshot import current_snapshot, read_manifest, verify
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref, parse_concepts_file, unique
@@ -218,7 +218,12 @@ def build_command(
 @handled
 def show_command(concept: str, out: Path, category: str | None, limit: int | None) -> None:
     """Print a concept's citations from the current snapshot, as the MedGen page does."""
-    view = snapshot_view(current_snapshot(out), concept)
+    snapshot = current_snapshot(out)
+    view = snapshot_view(snapshot, concept)
+    notice = demo_notice(read_manifest(snapshot))
+    if notice:
+        # stderr: stdout stays the page's listing, byte for byte.
+        click.echo(f"medgen-etl: {notice}", err=True)
     names = [c.name for c in view.categories]
     if category is not None and category not in names:
         raise UsageError(f"unknown category {category!r}; this snapshot has {', '.join(names)}")
