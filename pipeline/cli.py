@@ -3,6 +3,7 @@
 medgen-etl build --concept C4725027 [--concept 1662593 ...] [--offline] ...
 medgen-etl show C4725027 [--category therapy] [--limit 5]
 medgen-etl verify [SNAPSHOT_DIR]
+medgen-etl report [--snapshot ID] [--concept C ...] [--html FILE]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pipeline.load.snapshot import current_snapshot, read_manifest, verify
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref, parse_concepts_file, unique
+from pipeline.report import write_report
 from pipeline.runner import BuildOptions, build, describe_plan, plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -250,6 +252,47 @@ def verify_command(snapshot_dir: Path | None, out: Path) -> None:
     click.echo(
         f"ok {snapshot}: {len(files)} files, {rows} rows, content {manifest['content_hash'][:12]}"
     )
+
+
+@main.command(name="report")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+)
+@click.option("--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current].")
+@click.option(
+    "--concept", "concepts", multiple=True, metavar="REF", help="Only these concepts (repeatable)."
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write [default: report-<snapshot id>.html].",
+)
+@handled
+def report_command(
+    out: Path, snapshot_id: str | None, concepts: tuple[str, ...], html_file: Path | None
+) -> None:
+    """Write one self-contained HTML page about a snapshot; print its path."""
+    snapshot = _snapshot(out, snapshot_id)
+    notice = demo_notice(read_manifest(snapshot))
+    if notice:
+        click.echo(f"medgen-etl: {notice}", err=True)
+    target = html_file or Path(f"report-{snapshot.name}.html")
+    click.echo(str(write_report(snapshot, target, concepts)))
+
+
+def _snapshot(out: Path, snapshot_id: str | None) -> Path:
+    if snapshot_id is None:
+        return current_snapshot(out)
+    if "/" in snapshot_id or snapshot_id.startswith("."):
+        raise UsageError(f"--snapshot takes a snapshot id, not a path: {snapshot_id!r}")
+    path = out / "snapshots" / snapshot_id
+    if not (path / "manifest.json").is_file():
+        raise UsageError(f"no snapshot {snapshot_id!r} in {out / 'snapshots'}")
+    return path
 
 
 def _refs(concepts: tuple[str, ...], concepts_file: Path | None) -> list[ConceptRef]:

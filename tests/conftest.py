@@ -27,3 +27,19 @@ def samples() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip(f"real NCBI samples not present at {SAMPLES} (outside the repository)")
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo snapshot (an offline build of pipeline/demo/raw), built once per session."""
+    from tests.support import demo_snapshot as build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo-out"))
+
+
+@pytest.fixture(scope="session")
+def world_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot of the fake world's four concepts, built once per session."""
+    from tests.support import world_snapshot as build_world
+
+    return build_world(tmp_path_factory.mktemp("world-out"))

@@ -126,3 +126,49 @@ def test_json_logs_are_one_object_per_line_with_request_fields(tmp_path):
     assert all(r["run_id"] and r["attempt"] == 1 and r["elapsed"] >= 0 for r in requests)
     assert "C4725027" in {r["concept"] for r in requests}
     assert "K-77" not in result.stderr
+
+
+def test_report_writes_the_page_in_the_working_directory_and_prints_its_path(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
+    snapshot_id = (out / "current").resolve().name
+    monkeypatch.chdir(tmp_path)
+    result = invoke("report", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"report-{snapshot_id}.html"
+    assert "hand-written demo" in result.stderr
+    page = (tmp_path / f"report-{snapshot_id}.html").read_text("utf-8")
+    assert "Refractory Acute Leukemia" in page
+
+
+def test_report_takes_a_snapshot_id_a_concept_and_a_file_name(tmp_path):
+    out = tmp_path / "out"
+    invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
+    snapshot_id = (out / "current").resolve().name
+    target = tmp_path / "page.html"
+    result = invoke(
+        "report",
+        "--out",
+        str(out),
+        "--snapshot",
+        snapshot_id,
+        "--concept",
+        "1662593",
+        "--html",
+        str(target),
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_text("utf-8").count('<section class="concept"') == 1
+
+
+def test_report_of_an_unknown_snapshot_or_concept_says_which(tmp_path):
+    out = tmp_path / "out"
+    invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
+    missing = invoke("report", "--out", str(out), "--snapshot", "20000101T000000Z-000000000000")
+    assert missing.exit_code == 2
+    assert "20000101T000000Z-000000000000" in missing.output
+    path = invoke("report", "--out", str(out), "--snapshot", "../etc")
+    assert path.exit_code == 2
+    unknown = invoke("report", "--out", str(out), "--concept", "C0000001", "--html", "x.html")
+    assert unknown.exit_code == 74
+    assert "C0000001" in unknown.output
