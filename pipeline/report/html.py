@@ -198,7 +198,9 @@ def _concept(c: ConceptSurvey, data: Survey) -> Iterator[str]:
     k = c.concept
     yield f'<section class="concept" id="{_anchor(c)}">'
     yield f"<h2>{escape(k['name'] or k['cui'])}</h2>"
-    yield f'<p class="muted">Concept ID {escape(k["cui"])} · MedGen UID {escape(str(k["uid"]))}</p>'
+    # A bulk concept known only by its CUI has no UID.
+    uid = f" · MedGen UID {k['uid']}" if k.get("uid") is not None else ""
+    yield f'<p class="muted">Concept ID {escape(k["cui"])}{uid}</p>'
     if k.get("definition"):
         source = f' <span class="muted">[from {escape(k["definition_source"])}]</span>'
         yield f"<p>{escape(k['definition'])}{source if k.get('definition_source') else ''}</p>"

@@ -98,3 +98,17 @@ def test_the_page_fetches_nothing_and_links_only_to_pubmed_pmc_and_doi(world_sna
 
 def test_the_same_snapshot_gives_the_same_page(world_snapshot):
     assert render(survey(world_snapshot)) == render(survey(world_snapshot))
+
+
+def test_a_bulk_snapshot_reports_its_own_categories_and_mode(tmp_path):
+    from tests.bulk.test_bulk import run_bulk
+
+    snapshot, manifest = run_bulk(tmp_path, "serial")
+    text = page_text(render(survey(snapshot)))
+    assert "source bulk" in text
+    assert manifest["categories"]["mode"] in text
+    assert "All linked citations" in text
+    assert "Refractory Acute Leukemia" in text
+    assert f"{manifest['pmids']['missing']} PMIDs missing" in text
+    for pmid in manifest["pmids"]["missing_pmids"]:
+        assert str(pmid) in text
