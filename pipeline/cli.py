@@ -222,10 +222,7 @@ def show_command(concept: str, out: Path, category: str | None, limit: int | Non
     """Print a concept's citations from the current snapshot, as the MedGen page does."""
     snapshot = current_snapshot(out)
     view = snapshot_view(snapshot, concept)
-    notice = demo_notice(read_manifest(snapshot))
-    if notice:
-        # stderr: stdout stays the page's listing, byte for byte.
-        click.echo(f"medgen-etl: {notice}", err=True)
+    _note_provenance(snapshot)
     names = [c.name for c in view.categories]
     if category is not None and category not in names:
         raise UsageError(f"unknown category {category!r}; this snapshot has {', '.join(names)}")
@@ -277,11 +274,17 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML page about a snapshot; print its path."""
     snapshot = _snapshot(out, snapshot_id)
-    notice = demo_notice(read_manifest(snapshot))
-    if notice:
-        click.echo(f"medgen-etl: {notice}", err=True)
+    _note_provenance(snapshot)
     target = html_file or Path(f"report-{snapshot.name}.html")
     click.echo(str(write_report(snapshot, target, concepts)))
+
+
+def _note_provenance(snapshot: Path) -> None:
+    """The demo notice, as a log line on stderr: stdout stays the data (show: the page's
+    listing, byte for byte), and --log-format json keeps one object per line."""
+    notice = demo_notice(read_manifest(snapshot))
+    if notice:
+        log.warning("%s", notice)
 
 
 def _snapshot(out: Path, snapshot_id: str | None) -> Path:

@@ -1,5 +1,6 @@
 """The CLI turns errors into one-line messages and exit codes; nothing else does."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,14 @@ def test_report_of_an_unknown_snapshot_or_concept_says_which(tmp_path):
     unknown = invoke("report", "--out", str(out), "--concept", "C0000001", "--html", "x.html")
     assert unknown.exit_code == 74
     assert "C0000001" in unknown.output
+
+
+def test_the_demo_notice_is_a_json_object_with_json_logs(tmp_path):
+    invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(tmp_path)
+    )
+    shown = invoke("--log-format", "json", "show", "C4725027", "--out", str(tmp_path))
+    assert shown.exit_code == 0
+    [entry] = [json.loads(line) for line in shown.stderr.splitlines()]
+    assert entry["level"] == "warning"
+    assert "hand-written demo" in entry["message"]

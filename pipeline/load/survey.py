@@ -61,6 +61,7 @@ class ConceptSurvey:
     retracted: list[dict[str, Any]] | None = None
     mesh: list[tuple[str, int]] | None = None
     changes: dict[str, dict[str, int]] | None = None  # category -> change -> citations
+    added: list[dict[str, Any]] | None = None  # the citations `changes` marks added, newest first
 
     def total(self, category: str) -> int:
         return sum(self.per_year.get(category, {}).values())
@@ -109,7 +110,7 @@ def survey(snapshot: Path, refs: Sequence[str] = ()) -> Survey:
     newest = _newest(citations)
     retracted = _retracted(citations) if "retracted" in citations.schema.names else None
     mesh = _mesh(snapshot, citations) if MESH_FILE in files else None
-    changes = _changes(snapshot, cuis) if CHANGES_FILE in files else None
+    changes, added = _changes(snapshot, cuis, citations) if CHANGES_FILE in files else (None, None)
     surveyed = [
         ConceptSurvey(
             concept=c,
@@ -119,6 +120,7 @@ def survey(snapshot: Path, refs: Sequence[str] = ()) -> Survey:
             retracted=None if retracted is None else retracted.get(c["cui"], []),
             mesh=None if mesh is None else mesh.get(c["cui"], []),
             changes=None if changes is None else changes.get(c["cui"], {}),
+            added=None if added is None else added.get(c["cui"], []),
         )
         for c in concepts
     ]
@@ -206,14 +208,23 @@ def _mesh(snapshot: Path, citations: pa.Table) -> dict[str, list[tuple[str, int]
     return _top(cited.join(headings, "pmid", join_type="inner"), "descriptor_name")
 
 
-def _changes(snapshot: Path, cuis: pa.Array) -> dict[str, dict[str, dict[str, int]]]:
+def _changes(
+    snapshot: Path, cuis: pa.Array, citations: pa.Table
+) -> tuple[dict[str, dict[str, dict[str, int]]], dict[str, list[dict[str, Any]]]]:
+    """Counts per category and kind of change, and the added citations (at most TOP each)."""
     table = _table(snapshot / CHANGES_FILE, ["cui", "category", "pmid", "change"])
     table = table.filter(pc.is_in(table["cui"], value_set=cuis))
-    out: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    counts: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     grouped = table.group_by(["cui", "category", "change"]).aggregate([("pmid", "count")])
     for row in grouped.to_pylist():
-        out[row["cui"]][row["category"]][row["change"]] = row["pmid_count"]
-    return out
+        counts[row["cui"]][row["category"]][row["change"]] = row["pmid_count"]
+    added = table.filter(pc.equal(table["change"], "added")).select(["cui", "category", "pmid"])
+    rows = citations.join(added, ["cui", "category", "pmid"], join_type="inner").to_pylist()
+    by_cui: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r["cui"], r["rank"], r["category"])):
+        if len(by_cui[row["cui"]]) < TOP:
+            by_cui[row["cui"]].append(row)
+    return counts, by_cui
 
 
 def _sum_years(concepts: Iterable[ConceptSurvey]) -> Counts:

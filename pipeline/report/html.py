@@ -287,7 +287,10 @@ def _optional_sections(c: ConceptSurvey, data: Survey) -> Iterator[str]:
         if c.retracted:
             yield (
                 '<ol class="cites">'
-                + "".join(_entry(r, data, note=", ".join(r["categories"])) for r in c.retracted)
+                + "".join(
+                    _entry(r, data, note=", ".join(_heading(data, n) for n in r["categories"]))
+                    for r in c.retracted
+                )
                 + "</ol>"
             )
         else:
@@ -298,6 +301,14 @@ def _optional_sections(c: ConceptSurvey, data: Survey) -> Iterator[str]:
     if c.changes is not None:
         yield "<h3>What changed since the parent snapshot</h3>"
         yield from _changes(c.changes, data.categories)
+        if c.added:
+            total = sum(kinds.get("added", 0) for kinds in c.changes.values())
+            yield f"<h4>Added: {total:,} (the newest {len(c.added)} below)</h4>"
+            yield (
+                '<ol class="cites">'
+                + "".join(_entry(r, data, note=_heading(data, r["category"])) for r in c.added)
+                + "</ol>"
+            )
 
 
 def _changes(
@@ -368,6 +379,10 @@ def _footer(data: Survey) -> str:
         f"{escape(str(data.snapshot))} (built with {made}). "
         "This page loads nothing from the network.</p></footer>"
     )
+
+
+def _heading(data: Survey, name: str) -> str:
+    return next((c.heading for c in data.categories if c.name == name), name)
 
 
 def _anchor(c: ConceptSurvey) -> str:

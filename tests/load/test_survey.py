@@ -66,4 +66,8 @@ def test_the_newer_tables_fill_retractions_mesh_and_changes(world_snapshot, tmp_
     therapy = fake.total("therapy")
     assert fake.mesh == [("Neoplasms", therapy), ("Leukemia", 2)]
     assert fake.changes == {"therapy": {"added": 2}, "etiology": {"removed": 1}}
-    assert (unlinked.retracted, unlinked.mesh, unlinked.changes) == ([], [], {})
+    assert fake.added is not None
+    assert [r["category"] for r in fake.added] == ["therapy", "therapy"]
+    ranks = [r["rank"] for r in fake.added]
+    assert ranks == sorted(ranks)  # newest first
+    assert (unlinked.retracted, unlinked.mesh, unlinked.changes, unlinked.added) == ([], [], {}, [])

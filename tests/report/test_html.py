@@ -78,6 +78,7 @@ def test_sections_for_newer_tables_appear_when_the_snapshot_has_them(world_snaps
         assert heading in text
     assert "[Retracted]" in text
     assert "Neoplasms" in text
+    assert "Added: 2 (the newest 2 below)" in text
 
 
 def test_the_page_fetches_nothing_and_links_only_to_pubmed_pmc_and_doi(world_snapshot):
