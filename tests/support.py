@@ -118,7 +118,7 @@ def page_text(html: str) -> str:
     return " ".join("".join(str(t) for t in root.itertext()).split())
 
 
-_BLOCKS = ("p", "div", "li", "dt", "dd", "td", "th", "tr", "h1", "h2", "h3", "h4", "summary")
+_BLOCKS = ("p", "div", "br", "li", "dt", "dd", "td", "th", "tr", "h1", "h2", "h3", "h4", "summary")
 
 
 def expected_page_lines(*, free_pmc: bool) -> list[str]:

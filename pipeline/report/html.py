@@ -3,13 +3,15 @@
 The page opens with where the data came from and the accounting of the run, a
 plot of citations per category per year over every concept in the report, and an
 overview table linking to one section per concept. Each section holds small
-tables (citations per category per year, top journals, the newest five of each
+tables and one-path sparklines (citations and spread per heading, exact counts
+per year folded in a ``<details>``, top journals, the newest five of each
 heading as the MedGen page prints them) rather than a plot of its own: one
-matplotlib SVG weighs some 30-60 KB, so a plot per concept would make a
-5,000-concept report hundreds of megabytes, while the tables keep every
-section to a few kilobytes bounded by its years and headings, so the page grows
-linearly with the number of concepts and opens quickly. The only links are
-plain anchors to PubMed, PMC and doi.org, followed only when clicked.
+matplotlib SVG weighs 55-85 KB, so a plot per concept would make a 5,000-concept
+report about 400 MB, while a section stays at a few kilobytes bounded by its
+years and headings, so the page grows linearly with the number of concepts.
+Sections off screen are not laid out until scrolled to (``content-visibility``).
+The only links are plain anchors to PubMed, PMC and doi.org, followed only when
+clicked.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ details{margin:6px 0}summary{cursor:pointer;color:#0b5cad;font-size:14px}
 figcaption{font-size:13px;color:#5d6b79}
 section.concept{content-visibility:auto;contain-intrinsic-size:auto 1400px}
 ol.cites{padding-left:20px}ol.cites li{margin:0 0 8px}
-.authors{color:#33404d}.line{font-size:13px;color:#4a5866}
+ol.cites li{color:#33404d}ol.cites small{font-size:13px;color:#4a5866}
+ul.years{list-style:none;padding-left:4px;font-size:13px}
 .free{color:#2b7a3d;font-weight:600}.bad{color:#b3261e;font-weight:600}
 .empty{color:#8a96a3;font-style:italic}
 """
@@ -253,18 +256,19 @@ def _spark(counts: Mapping[int | None, int], span: tuple[int, int], peak: int, i
 
 
 def _per_year_details(c: ConceptSurvey, categories: Sequence[Category]) -> Iterator[str]:
-    years = sorted({y for v in c.per_year.values() for y in v}, key=lambda y: -(y or 0))
-    head = "".join(
-        f"<th>{_swatch(i)}{escape(cat.heading)}</th>" for i, cat in enumerate(categories)
-    )
-    yield "<details><summary>Citations per category per year</summary>"
-    yield f'<table class="years"><tr><th class="l">year</th>{head}</tr>'
-    for year in years:
-        cells = "".join(
-            f"<td>{c.per_year.get(cat.name, {}).get(year, 0) or ''}</td>" for cat in categories
+    """Exact counts, one line per heading listing only its years (a count when above one)."""
+    yield '<details><summary>Citations per category per year</summary><ul class="years">'
+    for i, cat in enumerate(categories):
+        counts = c.per_year.get(cat.name, {})
+        if not counts:
+            continue
+        years = sorted(counts, key=lambda y: -(y if y is not None else -1))
+        listed = ", ".join(
+            (str(y) if y is not None else "no year") + (f" ({counts[y]})" if counts[y] > 1 else "")
+            for y in years
         )
-        yield f'<tr><td class="l">{year if year is not None else "no year"}</td>{cells}</tr>'
-    yield "</table></details>"
+        yield f"<li>{_swatch(i)}{escape(cat.heading)}: {listed}</li>"
+    yield "</ul></details>"
 
 
 def _journals(c: ConceptSurvey) -> Iterator[str]:
@@ -355,7 +359,7 @@ def _entry(row: Mapping[str, Any], data: Survey, note: str | None = None) -> str
     )
     parts = [f'<a href="{PUBMED}{pmid}/">{escape(row.get("title") or f"PMID {pmid}")}</a>']
     if row.get("authors_display"):
-        parts.append(f'<div class="authors">{escape(row["authors_display"])}</div>')
+        parts.append(f"<br>{escape(row['authors_display'])}")
     extra = ""
     if free:
         extra = f'<a class="free" href="{PMC}{escape(pmcid)}/">Free PMC Article</a>'
@@ -363,7 +367,7 @@ def _entry(row: Mapping[str, Any], data: Survey, note: str | None = None) -> str
         extra += ' <span class="bad">[Retracted]</span>'
     if note:
         extra += f' <span class="muted">({escape(note)})</span>'
-    parts.append(f'<div class="line">{escape(line)}{extra}</div>')
+    parts.append(f"<br><small>{escape(line)}{extra}</small>")
     return "<li>" + "".join(parts) + "</li>"
 
 

@@ -14,7 +14,7 @@ from pipeline.runner import category_entries
 from pipeline.transform.citations import CitationRow
 
 # Per concept, one section of small tables; a plot per concept would cost tens of KB each.
-MAX_BYTES_PER_CONCEPT = 20_000
+MAX_BYTES_PER_CONCEPT = 16_000
 PER_CATEGORY = 12
 
 
