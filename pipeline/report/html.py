@@ -94,7 +94,7 @@ def _header(data: Survey) -> Iterator[str]:
     if notice:
         yield f'<p class="notice" id="demo-notice">{escape(notice[0].upper() + notice[1:])}</p>'
     facts: list[tuple[str, str]] = [
-        ("source", str(m.get("source", "eutils"))),
+        ("source", str(m.get("source", "not recorded (an older snapshot)"))),
         ("created", str(m.get("created_at", ""))),
     ]
     if m.get("parent"):
