@@ -3,6 +3,7 @@
 medgen-etl build --concept C4725027 [--concept 1662593 ...] [--offline] ...
 medgen-etl show C4725027 [--category therapy] [--limit 5]
 medgen-etl verify [SNAPSHOT_DIR]
+medgen-etl report [--snapshot ID] [--concept C ...] [--html FILE]
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
 from pipeline.errors import MedgenEtlError, UsageError
 from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
-from pipeline.listing import render_citations, render_header
+from pipeline.listing import demo_notice, render_citations, render_header
 from pipeline.load.reader import snapshot_view
-from pipeline.load.snapshot import current_snapshot, verify
+from pipeline.load.snapshot import current_snapshot, read_manifest, verify
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref, read_concepts_file, unique
+from pipeline.report import write_report
 from pipeline.runner import BuildOptions, build, describe_plan, plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -265,7 +267,9 @@ def build_command(
 @handled
 def show_command(concept: str, out: Path, category: str | None, limit: int | None) -> None:
     """Print a concept's citations from the current snapshot, as the MedGen page does."""
-    view = snapshot_view(current_snapshot(out), concept)
+    snapshot = current_snapshot(out)
+    view = snapshot_view(snapshot, concept)
+    _note_provenance(snapshot)
     names = [c.name for c in view.categories]
     if category is not None and category not in names:
         raise UsageError(f"unknown category {category!r}; this snapshot has {', '.join(names)}")
@@ -292,6 +296,53 @@ def verify_command(snapshot_dir: Path | None, out: Path) -> None:
     click.echo(
         f"ok {snapshot}: {len(files)} files, {rows} rows, content {manifest['content_hash'][:12]}"
     )
+
+
+@main.command(name="report")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+)
+@click.option("--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current].")
+@click.option(
+    "--concept", "concepts", multiple=True, metavar="REF", help="Only these concepts (repeatable)."
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write [default: report-<snapshot id>.html].",
+)
+@handled
+def report_command(
+    out: Path, snapshot_id: str | None, concepts: tuple[str, ...], html_file: Path | None
+) -> None:
+    """Write one self-contained HTML page about a snapshot; print its path."""
+    snapshot = _snapshot(out, snapshot_id)
+    _note_provenance(snapshot)
+    target = html_file or Path(f"report-{snapshot.name}.html")
+    click.echo(str(write_report(snapshot, target, concepts)))
+
+
+def _note_provenance(snapshot: Path) -> None:
+    """The demo notice, as a log line on stderr: stdout stays the data (show: the page's
+    listing, byte for byte), and --log-format json keeps one object per line."""
+    notice = demo_notice(read_manifest(snapshot))
+    if notice:
+        log.warning("%s", notice)
+
+
+def _snapshot(out: Path, snapshot_id: str | None) -> Path:
+    if snapshot_id is None:
+        return current_snapshot(out)
+    if "/" in snapshot_id or snapshot_id.startswith("."):
+        raise UsageError(f"--snapshot takes a snapshot id, not a path: {snapshot_id!r}")
+    path = out / "snapshots" / snapshot_id
+    if not (path / "manifest.json").is_file():
+        raise UsageError(f"no snapshot {snapshot_id!r} in {out / 'snapshots'}")
+    return path
 
 
 def _refs(concepts: tuple[str, ...], concepts_file: Path | None) -> list[ConceptRef]:

@@ -28,7 +28,7 @@ from pipeline.errors import ConceptError, NcbiError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
-from pipeline.extract.rawstore import RawStore, RunJournal
+from pipeline.extract.rawstore import RawStore, RunJournal, read_provenance
 from pipeline.extract.retry import RetryPolicy
 from pipeline.load import tables
 from pipeline.load.lock import OutputLock
@@ -456,8 +456,15 @@ def _manifest(
     for rs in rows.values():
         for r in rs:
             written[(r.cui, r.category)] += 1
+    provenance = read_provenance(options.raw_dir)
     return {
         "format": MANIFEST_FORMAT,
+        "source": provenance.source,
+        **(
+            {"placeholder_columns": list(provenance.placeholder_columns)}
+            if provenance.placeholder_columns
+            else {}
+        ),
         "concepts": {
             "requested": [r.value for r in options.concepts],
             "found": [

@@ -46,3 +46,19 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 def cache_env() -> dict[str, str]:
     """The tests' cache directory, for the environment of a subprocess."""
     return {"XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo snapshot (an offline build of pipeline/demo/raw), built once per session."""
+    from tests.support import demo_snapshot as build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo-out"))
+
+
+@pytest.fixture(scope="session")
+def world_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot of the fake world's four concepts, built once per session."""
+    from tests.support import world_snapshot as build_world
+
+    return build_world(tmp_path_factory.mktemp("world-out"))

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+from lxml import etree
+
 from pipeline.config import Settings, load_settings
+from pipeline.load.survey import CHANGES_FILE, MESH_FILE
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref
 from pipeline.runner import BuildOptions, BuildResult, build
@@ -60,3 +66,73 @@ def busiest_second(times: list[float]) -> int:
             start += 1
         busiest = max(busiest, end - start + 1)
     return busiest
+
+
+def demo_snapshot(out: Path) -> Path:
+    """An offline build of the shipped demo store, as `make demo` makes it."""
+    raw = Path(__file__).resolve().parents[1] / "pipeline" / "demo" / "raw"
+    settings = load_settings(env={}, overrides={"out_dir": out})
+    return build(settings, options(out, "C4725027", raw_dir=raw, offline=True)).snapshot
+
+
+def world_snapshot(out: Path) -> Path:
+    """A live build of the fake world's concepts against the loopback fake E-utilities."""
+    from tests.fakes.world import WORLD_CUIS, report_world
+
+    with FakeEutils(report_world()) as fake:
+        return build_live(fake, out, *WORLD_CUIS).snapshot
+
+
+def with_newer_tables(snapshot: Path, target: Path) -> Path:
+    """A copy of ``snapshot`` with the tables and column that newer formats add."""
+    shutil.copytree(snapshot, target)
+    manifest = json.loads((target / "manifest.json").read_text("utf-8"))
+    therapy = target / "citations" / "category=therapy" / "part-0.parquet"
+    table = pq.read_table(therapy)
+    first = table["pmid"][0].as_py()
+    retracted = pa.array([p == first for p in table["pmid"].to_pylist()])
+    pq.write_table(table.append_column("retracted", retracted), therapy)
+    rows = table.to_pylist()
+    pmids = sorted({r["pmid"] for r in rows if r["cui"] == "C9100001"})
+    mesh = pa.table(
+        {
+            "pmid": pa.array(pmids + pmids[:2], pa.int64()),
+            "descriptor_name": ["Neoplasms"] * len(pmids) + ["Leukemia", "Leukemia"],
+        }
+    )
+    changes = pa.table(
+        {
+            "cui": ["C9100001"] * 3,
+            "category": ["therapy", "therapy", "etiology"],
+            "pmid": pa.array(pmids[:3], pa.int64()),
+            "change": ["added", "added", "removed"],
+        }
+    )
+    for rel, new in ((MESH_FILE, mesh), (CHANGES_FILE, changes)):
+        (target / rel).parent.mkdir()
+        pq.write_table(new, target / rel)
+        manifest["files"][rel] = {"rows": new.num_rows}
+    (target / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    return target
+
+
+def page_text(html: str) -> str:
+    """The text a reader sees (scripts and styles aside), whitespace collapsed."""
+    root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser())
+    for element in root.iter("style", "script", "title"):
+        element.text = ""
+    for element in root.iter(*_BLOCKS):
+        # A browser breaks the text between blocks; itertext() would glue them.
+        element.text = " " + (element.text or "")
+        element.tail = " " + (element.tail or "")
+    return " ".join("".join(str(t) for t in root.itertext()).split())
+
+
+_BLOCKS = ("p", "div", "br", "li", "dt", "dd", "td", "th", "tr", "h1", "h2", "h3", "h4", "summary")
+
+
+def expected_page_lines(*, free_pmc: bool) -> list[str]:
+    """The reference page's citation lines (``... PMID: N``), optionally without the PMC note."""
+    text = (DEMO_DATASET / "expected-show-limit5.txt").read_text("utf-8")
+    lines = [line for line in text.splitlines() if "PMID: " in line]
+    return lines if free_pmc else [line.removesuffix("Free PMC Article") for line in lines]

@@ -1,5 +1,6 @@
 """The CLI turns errors into one-line messages and exit codes; nothing else does."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,60 @@ def test_a_concepts_file_with_a_byte_order_mark_builds(tmp_path):
         "--out", str(tmp_path / "out"),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+def test_report_writes_the_page_in_the_working_directory_and_prints_its_path(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
+    snapshot_id = (out / "current").resolve().name
+    monkeypatch.chdir(tmp_path)
+    result = invoke("report", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"report-{snapshot_id}.html"
+    assert "hand-written demo" in result.stderr
+    page = (tmp_path / f"report-{snapshot_id}.html").read_text("utf-8")
+    assert "Refractory Acute Leukemia" in page
+
+
+def test_report_takes_a_snapshot_id_a_concept_and_a_file_name(tmp_path):
+    out = tmp_path / "out"
+    invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
+    snapshot_id = (out / "current").resolve().name
+    target = tmp_path / "page.html"
+    result = invoke(
+        "report",
+        "--out",
+        str(out),
+        "--snapshot",
+        snapshot_id,
+        "--concept",
+        "1662593",
+        "--html",
+        str(target),
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_text("utf-8").count('<section class="concept"') == 1
+
+
+def test_report_of_an_unknown_snapshot_or_concept_says_which(tmp_path):
+    out = tmp_path / "out"
+    invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
+    missing = invoke("report", "--out", str(out), "--snapshot", "20000101T000000Z-000000000000")
+    assert missing.exit_code == 2
+    assert "20000101T000000Z-000000000000" in missing.output
+    path = invoke("report", "--out", str(out), "--snapshot", "../etc")
+    assert path.exit_code == 2
+    unknown = invoke("report", "--out", str(out), "--concept", "C0000001", "--html", "x.html")
+    assert unknown.exit_code == 74
+    assert "C0000001" in unknown.output
+
+
+def test_the_demo_notice_is_a_json_object_with_json_logs(tmp_path):
+    invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(tmp_path)
+    )
+    shown = invoke("--log-format", "json", "show", "C4725027", "--out", str(tmp_path))
+    assert shown.exit_code == 0
+    [entry] = [json.loads(line) for line in shown.stderr.splitlines()]
+    assert entry["level"] == "warning"
+    assert "hand-written demo" in entry["message"]

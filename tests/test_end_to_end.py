@@ -1,5 +1,6 @@
 """make demo's path: an offline build from the shipped raw store, then show, as a user runs them."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -83,3 +84,15 @@ def test_verify_passes_then_fails_after_one_byte_changes(demo_out):
     bad = run_cli("verify", str(snapshot), cwd=demo_out)
     assert bad.returncode == 65
     assert "articles/part-0.parquet" in bad.stderr
+
+
+def test_a_demo_build_says_so_in_its_manifest_and_show_says_so_on_stderr(demo_out):
+    manifest = json.loads((demo_out / "current" / "manifest.json").read_text("utf-8"))
+    assert manifest["source"] == "demo"
+    assert "citations.pmcid" in manifest["placeholder_columns"]
+    assert "articles.title" in manifest["placeholder_columns"]
+    shown = run_cli("show", "C4725027", "--out", str(demo_out), "--limit", "1", cwd=demo_out)
+    assert shown.returncode == 0, shown.stderr
+    [notice] = shown.stderr.splitlines()
+    assert "hand-written demo, not NCBI's data" in notice
+    assert "demo" not in shown.stdout

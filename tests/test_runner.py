@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import load_settings
-from pipeline.errors import HttpStatusError, PartialRunError, QueryTermError
+from pipeline.errors import HttpStatusError, PartialRunError, QueryTermError, SnapshotError
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.runner import build
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
@@ -54,6 +54,19 @@ def test_build_accounts_for_every_pmid_and_lists_missing_ones(fake, tmp_path):
     etiology = [r["pmid"] for r in citations(result.snapshot, "etiology")]
     assert 7683357 not in etiology
     assert len(etiology) == 4
+
+
+def test_a_build_from_ncbi_answers_says_source_eutils_and_lists_no_placeholders(fake, tmp_path):
+    result = build_live(fake, tmp_path, "C4725027")
+    assert result.manifest["source"] == "eutils"
+    assert "placeholder_columns" not in result.manifest
+
+
+def test_a_raw_store_marker_that_cannot_be_read_fails_the_build_naming_it(fake, tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "provenance.json").write_text('{"source": 3}')
+    with pytest.raises(SnapshotError, match=r"provenance\.json"):
+        build_live(fake, tmp_path, "C4725027")
 
 
 def test_offline_rebuild_from_the_raw_store_gives_identical_files(fake, tmp_path):

@@ -192,3 +192,49 @@ class RunJournal:
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ provenance
+
+PROVENANCE = "provenance.json"
+LIVE_SOURCE = "eutils"
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a raw store's answers came from; a store without a marker holds NCBI's.
+
+    The shipped demo store carries a marker (``source: demo``) naming the columns
+    its hand-written answers fill with placeholders, so every snapshot built from
+    it says so in its manifest, and readers can warn instead of showing them as facts.
+    """
+
+    source: str = LIVE_SOURCE
+    placeholder_columns: tuple[str, ...] = ()
+
+
+def read_provenance(root: Path) -> Provenance:
+    path = root / PROVENANCE
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return Provenance()
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"raw store marker {path} is unreadable: {exc}") from exc
+    source = data.get("source") if isinstance(data, dict) else None
+    columns = data.get("placeholder_columns", []) if isinstance(data, dict) else None
+    if not isinstance(source, str) or not source or not isinstance(columns, list):
+        raise SnapshotError(
+            f"raw store marker {path} needs a 'source' string and a 'placeholder_columns' list"
+        )
+    if not all(isinstance(c, str) for c in columns):
+        raise SnapshotError(f"raw store marker {path}: 'placeholder_columns' must be strings")
+    return Provenance(source, tuple(columns))
+
+
+def write_provenance(root: Path, provenance: Provenance) -> None:
+    data = {
+        "source": provenance.source,
+        "placeholder_columns": list(provenance.placeholder_columns),
+    }
+    atomic_write(root / PROVENANCE, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())

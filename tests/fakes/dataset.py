@@ -101,14 +101,22 @@ def _concept_from_element(element: etree._Element, raw_xml: str) -> FakeConcept:
 # ------------------------------------------------------------------------- articles
 
 
-def _author_xml(author: str | tuple[str, str]) -> str:
+# An author: a CollectiveName, (last, fore), or (last, fore, orcid).
+FakeAuthor = str | tuple[str, str] | tuple[str, str, str]
+
+
+def _author_xml(author: FakeAuthor) -> str:
     if isinstance(author, str):
         return f'<Author ValidYN="Y"><CollectiveName>{xml_text(author)}</CollectiveName></Author>'
-    last, fore = author
+    last, fore = author[0], author[1]
     initials = "".join(part[0] for part in fore.split() if part)
+    orcid = _optional(
+        '<Identifier Source="ORCID">{}</Identifier>', author[2] if len(author) > 2 else None
+    )
     return (
         f'<Author ValidYN="Y"><LastName>{xml_text(last)}</LastName>'
-        f"<ForeName>{xml_text(fore)}</ForeName><Initials>{xml_text(initials)}</Initials></Author>"
+        f"<ForeName>{xml_text(fore)}</ForeName><Initials>{xml_text(initials)}</Initials>"
+        f"{orcid}</Author>"
     )
 
 
@@ -149,7 +157,7 @@ def _publication_types_xml(types: Sequence[str]) -> str:
     return f"<PublicationTypeList>{''.join(one(t) for t in types)}</PublicationTypeList>"
 
 
-def _author_list_xml(authors: Sequence[str | tuple[str, str]]) -> str:
+def _author_list_xml(authors: Sequence[FakeAuthor]) -> str:
     if not authors:
         return ""
     return f'<AuthorList CompleteYN="Y">{"".join(_author_xml(a) for a in authors)}</AuthorList>'
@@ -163,17 +171,19 @@ def pubmed_article(
     day: int | None = None,
     medline_date: str | None = None,
     title: str = "A synthetic article.",
-    authors: Sequence[str | tuple[str, str]] = (("Doe", "Jane"),),
+    authors: Sequence[FakeAuthor] = (("Doe", "Jane"),),
     doi: str | None = None,
     journal: str = "Journal of Synthetic Tests",
     abstract: str | None = None,
     publication_types: Sequence[str] = ("Journal Article",),
+    pmcid: str | None = None,
 ) -> str:
     """A minimal PubmedArticle valid against pubmed_250101.dtd, on one line as efetch sends it.
 
-    An author is ``(last, fore)`` or a string (a CollectiveName). ``medline_date`` replaces
-    Year/Month/Day, as NCBI does for irregular issues ("1998 Dec-1999 Jan"). A DOI goes in
-    both ELocationID and ArticleIdList, where NCBI puts it.
+    An author is ``(last, fore)``, ``(last, fore, orcid)`` or a string (a CollectiveName).
+    ``medline_date`` replaces Year/Month/Day, as NCBI does for irregular issues
+    ("1998 Dec-1999 Jan"). A DOI goes in both ELocationID and ArticleIdList, where NCBI puts
+    it; a PMC id in ArticleIdList.
     """
     pub_date = _pub_date_xml(year, month, day, medline_date)
     return (
@@ -190,6 +200,7 @@ def pubmed_article(
         "</MedlineCitation><PubmedData><PublicationStatus>ppublish</PublicationStatus>"
         f'<ArticleIdList><ArticleId IdType="pubmed">{pmid}</ArticleId>'
         + _optional('<ArticleId IdType="doi">{}</ArticleId>', doi)
+        + _optional('<ArticleId IdType="pmc">{}</ArticleId>', pmcid)
         + "</ArticleIdList></PubmedData></PubmedArticle>"
     )
 

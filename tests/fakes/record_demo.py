@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pipeline.extract.rawstore import Provenance, write_provenance
 from pipeline.models import ConceptRef
 from pipeline.runner import BuildOptions, build
 from tests.fakes.eutils_server import FakeEutils
@@ -25,6 +26,23 @@ from tests.support import demo_dataset, live_settings
 
 DEMO_CONCEPT = ConceptRef("cui", "C4725027")
 DEMO_WEBENV_PREFIX = "MCID_DEMO_RECORDING"
+# The columns the dataset fills with placeholders or stand-ins (its README lists each value):
+# the marker carries them into every manifest built from the store.
+PLACEHOLDER_COLUMNS = (
+    "articles.journal_nlm_id",
+    "articles.languages",
+    "articles.pmcid",
+    "articles.publication_types",
+    "articles.status",
+    "articles.title",
+    "citations.pmcid",
+    "citations.title",
+    "concepts.db_build",
+    "concepts.names",
+    "journals.nlm_id",
+    "journals.title",
+)
+DEMO_PROVENANCE = Provenance("demo", PLACEHOLDER_COLUMNS)
 
 
 def record(raw_dir: Path) -> None:
@@ -36,6 +54,7 @@ def record(raw_dir: Path) -> None:
         build(settings, BuildOptions(concepts=(DEMO_CONCEPT,), raw_dir=raw_dir))
     shutil.rmtree(raw_dir / "runs", ignore_errors=True)
     _drop_run_tokens(raw_dir)
+    write_provenance(raw_dir, DEMO_PROVENANCE)
 
 
 _ORDER = {"esearch": 0, "esummary": 1, "elink": 2, "efetch": 4, "einfo": 5}

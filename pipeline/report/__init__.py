@@ -1,0 +1,23 @@
+"""The snapshot report: one self-contained HTML page (see ``html``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.errors import SnapshotError
+from pipeline.load.survey import survey
+from pipeline.report.html import render
+
+
+def write_report(snapshot: Path, target: Path, concepts: Sequence[str] = ()) -> Path:
+    """Render the report of ``snapshot`` into ``target`` (written whole, then renamed)."""
+    page = render(survey(snapshot, concepts))
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_text(page, "utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SnapshotError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return target

@@ -1,0 +1,71 @@
+"""A report of many concepts grows linearly: a bounded number of bytes per concept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.config import load_settings
+from pipeline.load import tables
+from pipeline.load.snapshot import SnapshotWriter
+from pipeline.load.survey import survey
+from pipeline.models import Concept
+from pipeline.report.html import render
+from pipeline.runner import category_entries
+from pipeline.transform.citations import CitationRow
+
+# Per concept, one section of small tables; a plot per concept would cost tens of KB each.
+MAX_BYTES_PER_CONCEPT = 16_000
+PER_CATEGORY = 12
+
+
+def many_concept_snapshot(out: Path, n: int) -> Path:
+    """n concepts, each with PER_CATEGORY citations in every category over 40 years."""
+    categories = load_settings(env={}).categories
+    concepts = [
+        Concept(i, f"C8{i:06d}", f"Concept number {i}", f"Definition {i}.", "MedGen", None, None)
+        for i in range(n)
+    ]
+    writer = SnapshotWriter(out)
+    writer.add("concepts/part-0.parquet", tables.concepts_table(concepts, "Build-1"))
+    for k, category in enumerate(categories):
+        rows = [
+            CitationRow(
+                cui=c.cui,
+                category=category.name,
+                rank=rank,
+                pmid=40_000_000 + (c.uid or 0) * 100 + k * PER_CATEGORY + rank,
+                title=f"Title {rank} of {c.cui}",
+                journal=f"J Number {rank % 5}",
+                pub_year=2025 - (rank * 3 + k) % 40,
+                doi=None,
+                doi_display=f"10.5555/{c.cui}.{rank}",
+                pmcid=None,
+                authors_display="Doe J, Roe R",
+                source=f"J Number {rank % 5} 2020;1:1-2",
+                epub_date=None,
+            )
+            for c in concepts
+            for rank in range(1, PER_CATEGORY + 1)
+        ]
+        writer.add(
+            f"citations/category={category.name}/part-0.parquet", tables.citations_table(rows)
+        )
+    manifest = {
+        "source": "eutils",
+        "concepts": {"requested": [c.cui for c in concepts], "found": [], "failed": []},
+        "categories": {"config": category_entries(categories)},
+        "pmids": {"requested": 0, "loaded": 0, "rejected": 0, "missing": 0},
+    }
+    snapshot, _ = writer.publish(manifest)
+    return snapshot
+
+
+def test_a_300_concept_report_stays_within_a_bounded_size_per_concept(tmp_path):
+    small = render(survey(many_concept_snapshot(tmp_path / "a", 100)))
+    large = render(survey(many_concept_snapshot(tmp_path / "b", 300)))
+    assert large.count('<section class="concept"') == 300
+    per_concept = (len(large.encode()) - len(small.encode())) / 200
+    assert per_concept <= MAX_BYTES_PER_CONCEPT
+    assert len(large.encode()) / 300 <= MAX_BYTES_PER_CONCEPT
+    # one plot for the snapshot, none per concept
+    assert large.count("<svg") - large.count('class="spark"') == 1
