@@ -20,6 +20,8 @@ the CLI turns them into messages and exit codes.
     ├── ConceptError            one concept failed (unknown CUI, <error>) (65)
     ├── PartialRunError         some concepts failed; nothing else wrong  (65)
     ├── SnapshotError           staging, publishing or reading a snapshot (74)
+    │   ├── ForeignPathError    the output directory holds a path medgen-etl did not make (74)
+    │   ├── NoSnapshotError     no published snapshot where one was named (66)
     │   └── VerifyError         a snapshot's files differ from its manifest (65)
     └── LockError               another run holds the output directory   (75)
 """
@@ -110,6 +112,14 @@ class PartialRunError(MedgenEtlError):
 
 class SnapshotError(MedgenEtlError):
     exit_code = 74
+
+
+class ForeignPathError(SnapshotError):
+    """A path where the pipeline writes holds something it did not create: never replaced."""
+
+
+class NoSnapshotError(SnapshotError):
+    exit_code = 66
 
 
 class VerifyError(SnapshotError):
