@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from pipeline.config import Settings, load_settings
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref
@@ -50,3 +52,12 @@ def held_requests(out: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
     token = json.loads(marker.read_text())["token"]
     metas = [json.loads(m.read_text()) for m in (out / "raw").glob("*/*.json")]
     return {request_key(m["utility"], m["params"]) for m in metas if m.get("run") == token}
+
+
+def flip_a_data_page_byte(path: Path, column: int = 0) -> None:
+    """Change one bit in the payload of a column's last data page (the chunk's last byte)."""
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(column)
+    start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start + chunk.total_compressed_size - 1] ^= 0x01
+    path.write_bytes(bytes(data))

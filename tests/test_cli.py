@@ -1,6 +1,7 @@
 """The CLI turns errors into one-line messages and exit codes; nothing else does."""
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,7 +14,7 @@ from pipeline.load.manifest import content_hash
 from pipeline.load.parquet import PARQUET_OPTIONS
 from tests.conftest import ROOT
 from tests.fakes.eutils_server import FakeEutils
-from tests.support import TEST_EMAIL, demo_dataset
+from tests.support import TEST_EMAIL, demo_dataset, flip_a_data_page_byte
 
 DEMO_RAW = str(ROOT / "pipeline" / "demo" / "raw")
 
@@ -164,13 +165,6 @@ def test_show_of_a_concept_the_snapshot_lacks_is_a_usage_error(tmp_path):
     assert "C0000001" in result.output
 
 
-def _flip_a_data_page_byte(target: Path) -> None:
-    column = pq.ParquetFile(target).metadata.row_group(0).column(0)
-    data = bytearray(target.read_bytes())
-    data[column.data_page_offset + column.total_compressed_size // 2] ^= 0x01
-    target.write_bytes(bytes(data))
-
-
 def _rewrite_dai_y_as_kai_y(target: Path) -> None:
     """A well-formed file with its own page checksums: only the manifest can tell."""
     table = pq.read_table(target)
@@ -180,7 +174,7 @@ def _rewrite_dai_y_as_kai_y(target: Path) -> None:
     pq.write_table(changed, target, **PARQUET_OPTIONS)
 
 
-@pytest.mark.parametrize("tamper", [_flip_a_data_page_byte, _rewrite_dai_y_as_kai_y])
+@pytest.mark.parametrize("tamper", [flip_a_data_page_byte, _rewrite_dai_y_as_kai_y])
 def test_show_refuses_a_changed_citations_file_naming_it(tmp_path, tamper):
     snapshot = _demo_build(tmp_path)
     tamper(snapshot / "citations" / "category=etiology" / "part-0.parquet")
@@ -214,3 +208,15 @@ def test_verify_opens_no_path_outside_the_snapshot(tmp_path):
     result = invoke("verify", str(snapshot))
     assert result.exit_code == 65
     assert "not a normalized path inside the snapshot" in result.output
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_a_built_snapshot_has_the_modes_the_umask_allows(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        snapshot = _demo_build(tmp_path)
+    finally:
+        os.umask(old)
+    for path in [snapshot, *snapshot.rglob("*")]:
+        want = (0o777 if path.is_dir() else 0o666) & ~umask
+        assert path.stat().st_mode & 0o777 == want, path

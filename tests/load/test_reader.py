@@ -9,11 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.errors import SnapshotError, UsageError, VerifyError
+from pipeline.errors import UsageError, VerifyError
 from pipeline.load.manifest import content_hash
-from pipeline.load.parquet import PARQUET_OPTIONS, read_parquet, write_parquet
+from pipeline.load.parquet import PARQUET_OPTIONS
 from pipeline.load.reader import open_snapshot, snapshot_view
 from pipeline.load.snapshot import SnapshotWriter
+from tests.support import flip_a_data_page_byte
 
 CATEGORY = {"name": "therapy", "heading": "Therapy", "term": "therapy[filter]"}
 CONCEPTS = pa.table(
@@ -33,34 +34,14 @@ def publish(out: Path) -> Path:
     return path
 
 
-def data_page_offset(path: Path) -> int:
-    """The first byte of the authors column's first data page, after its page header."""
-    column = pq.ParquetFile(path).metadata.row_group(0).column(2)
-    return int(column.data_page_offset) + int(column.total_compressed_size) // 2
-
-
-def flip(path: Path, offset: int) -> None:
-    data = bytearray(path.read_bytes())
-    data[offset] ^= 0x01
-    path.write_bytes(bytes(data))
-
-
 def test_an_untouched_snapshot_reads_back(tmp_path):
     view = snapshot_view(publish(tmp_path), "C4725027")
     assert [r["authors_display"] for r in view.citations["therapy"]] == ["Essajee NM", "Dai Y", "X"]
 
 
-def test_every_page_we_write_carries_a_checksum_that_reading_verifies(tmp_path):
-    path = tmp_path / "t.parquet"
-    write_parquet(CITATIONS, path)
-    flip(path, data_page_offset(path))
-    with pytest.raises(SnapshotError, match="CRC checksum verification failed"):
-        read_parquet(path, str(path))
-
-
 def test_a_data_page_flipped_in_a_published_file_is_refused_naming_it(tmp_path):
     snapshot = publish(tmp_path)
-    flip(snapshot / CITATIONS_FILE, data_page_offset(snapshot / CITATIONS_FILE))
+    flip_a_data_page_byte(snapshot / CITATIONS_FILE, 2)
     with pytest.raises(VerifyError, match=CITATIONS_FILE) as info:
         snapshot_view(snapshot, "C4725027")
     assert info.value.exit_code == 65
@@ -86,7 +67,9 @@ def test_a_file_of_another_size_is_refused_before_it_is_read(tmp_path):
 def test_a_changed_footer_is_refused(tmp_path):
     snapshot = publish(tmp_path)
     path = snapshot / CITATIONS_FILE
-    flip(path, path.stat().st_size - 20)  # inside the footer's metadata, not a page
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0x01  # inside the footer's metadata, not a page
+    path.write_bytes(bytes(data))
     with pytest.raises(VerifyError, match=CITATIONS_FILE):
         snapshot_view(snapshot, "C4725027")
 
