@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +63,16 @@ def flip_a_data_page_byte(path: Path, column: int = 0) -> None:
     data = bytearray(path.read_bytes())
     data[start + chunk.total_compressed_size - 1] ^= 0x01
     path.write_bytes(bytes(data))
+
+
+def made_under_umask(umask: int, make: Callable[[], Path]) -> Path:
+    """``make()`` run under ``umask``; asserts every path it made has the modes it allows."""
+    old = os.umask(umask)
+    try:
+        made = make()
+    finally:
+        os.umask(old)
+    for path in [made, *made.rglob("*")]:
+        want = (0o777 if path.is_dir() else 0o666) & ~umask
+        assert path.stat().st_mode & 0o777 == want, path
+    return made

@@ -1,7 +1,6 @@
 """The CLI turns errors into one-line messages and exit codes; nothing else does."""
 
 import json
-import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +13,7 @@ from pipeline.load.manifest import content_hash
 from pipeline.load.parquet import PARQUET_OPTIONS
 from tests.conftest import ROOT
 from tests.fakes.eutils_server import FakeEutils
-from tests.support import TEST_EMAIL, demo_dataset, flip_a_data_page_byte
+from tests.support import TEST_EMAIL, demo_dataset, flip_a_data_page_byte, made_under_umask
 
 DEMO_RAW = str(ROOT / "pipeline" / "demo" / "raw")
 
@@ -212,11 +211,4 @@ def test_verify_opens_no_path_outside_the_snapshot(tmp_path):
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 def test_a_built_snapshot_has_the_modes_the_umask_allows(tmp_path, umask):
-    old = os.umask(umask)
-    try:
-        snapshot = _demo_build(tmp_path)
-    finally:
-        os.umask(old)
-    for path in [snapshot, *snapshot.rglob("*")]:
-        want = (0o777 if path.is_dir() else 0o666) & ~umask
-        assert path.stat().st_mode & 0o777 == want, path
+    made_under_umask(umask, lambda: _demo_build(tmp_path))

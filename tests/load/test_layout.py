@@ -17,6 +17,7 @@ from pipeline.errors import ForeignPathError
 from pipeline.load.layout import check_output, claim_output, published
 from pipeline.load.snapshot import SnapshotWriter, current_snapshot, verify
 from tests.conftest import ROOT
+from tests.support import made_under_umask
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -110,15 +111,7 @@ def test_two_publishes_in_one_second_with_the_same_content_get_two_snapshots(tmp
 
 @pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
 def test_a_published_snapshot_follows_the_umask(tmp_path, umask):
-    old = os.umask(umask)
-    try:
-        snapshot = publish(tmp_path)
-    finally:
-        os.umask(old)
-    paths = [snapshot, *snapshot.rglob("*")]
-    for path in paths:
-        want = (0o777 if path.is_dir() else 0o666) & ~umask
-        assert path.stat().st_mode & 0o777 == want, path
+    made_under_umask(umask, lambda: publish(tmp_path))
 
 
 def test_stale_staging_work_dirs_and_temporary_links_are_removed(tmp_path):
