@@ -27,7 +27,7 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -154,18 +154,40 @@ def current_name(out_dir: Path) -> str | None:
     return os.readlink(link).partition("/")[2] if is_current_link(link) else None
 
 
-def record_published(out_dir: Path, snapshot_id: str) -> None:
-    """Add a snapshot that became current to the history (appended and synced)."""
+def record_published(out_dir: Path, *snapshot_ids: str) -> None:
+    """Add snapshots that became current to the history (appended and synced)."""
+    start_history(out_dir)
+    _append(out_dir, snapshot_ids)
+
+
+def _append(out_dir: Path, snapshot_ids: Iterable[str]) -> None:
     fd = os.open(
         out_dir / SNAPSHOTS / HISTORY,
         os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW,
         0o666,
     )
     try:
-        os.write(fd, f"{snapshot_id}\n".encode())
+        os.write(fd, "".join(f"{i}\n" for i in snapshot_ids).encode())
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def start_history(out_dir: Path) -> None:
+    """Make the history if it is missing: an output directory written before it
+    existed counts each of its snapshots as published (what cannot be proven an
+    orphan is kept). From then on the file exists before any run publishes."""
+    if (out_dir / SNAPSHOTS / HISTORY).exists():
+        return
+    entries = sorted(_entries(out_dir / SNAPSHOTS), key=lambda e: e.name)
+    _append(
+        out_dir,
+        [
+            e.name
+            for e in entries
+            if SNAPSHOT_ID.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
+        ],
+    )
 
 
 def published(out_dir: Path) -> set[str]:
@@ -203,18 +225,8 @@ def _entries(path: Path) -> list[os.DirEntry[str]]:
 
 
 def _history(out_dir: Path) -> set[str]:
-    """Every snapshot that was ever current, the current one included.
-
-    An output directory written before the history existed gets one that
-    counts each of its snapshots as published: what cannot be proven an orphan
-    is kept. From then on the file exists before any run publishes.
-    """
-    snapshots = out_dir / SNAPSHOTS
-    if not (snapshots / HISTORY).exists():
-        for entry in sorted(_entries(snapshots), key=lambda e: e.name):
-            if SNAPSHOT_ID.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
-                record_published(out_dir, entry.name)
-        (snapshots / HISTORY).touch()
+    """Every snapshot that was ever current, the current one included."""
+    start_history(out_dir)
     history = published(out_dir)
     current = current_name(out_dir)
     if current is not None and current not in history:

@@ -148,15 +148,19 @@ def test_snapshots_that_were_once_current_are_kept(tmp_path):
     assert second.is_dir()
 
 
-def test_an_output_directory_from_before_the_history_keeps_every_snapshot(tmp_path):
+@pytest.mark.parametrize("claimed_first", [True, False])
+def test_an_output_directory_from_before_the_history_keeps_every_snapshot(tmp_path, claimed_first):
     first = publish(tmp_path, rows=1)
     second = publish(tmp_path, rows=2)
     (tmp_path / "snapshots" / ".published").unlink()
+    if claimed_first:
+        with claim_output(tmp_path):
+            pass
+    third = publish(tmp_path, rows=3)
     with claim_output(tmp_path):
         pass
-    assert first.is_dir()
-    assert second.is_dir()
-    assert published(tmp_path) == {first.name, second.name}
+    assert all(p.is_dir() for p in (first, second, third))
+    assert published(tmp_path) == {first.name, second.name, third.name}
 
 
 # Each step of publishing, and a stand-in for `kill -9` right there: the child
