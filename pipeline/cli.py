@@ -27,11 +27,12 @@ from pipeline import __version__
 from pipeline.bulk.medgen import read_all_medgen, read_medgen
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
-from pipeline.errors import MedgenEtlError, UsageError
+from pipeline.errors import MedgenEtlError, NoSnapshotError, UsageError
 from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
 from pipeline.listing import demo_notice, render_citations, render_header
+from pipeline.load.manifest import read_manifest
 from pipeline.load.reader import snapshot_view
-from pipeline.load.snapshot import current_snapshot, read_manifest, verify
+from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref, read_concepts_file, unique
@@ -341,7 +342,7 @@ def _snapshot(out: Path, snapshot_id: str | None) -> Path:
         raise UsageError(f"--snapshot takes a snapshot id, not a path: {snapshot_id!r}")
     path = out / "snapshots" / snapshot_id
     if not (path / "manifest.json").is_file():
-        raise UsageError(f"no snapshot {snapshot_id!r} in {out / 'snapshots'}")
+        raise NoSnapshotError(f"no snapshot {snapshot_id!r} in {out / 'snapshots'}")
     return path
 
 

@@ -23,6 +23,8 @@ the CLI turns them into messages and exit codes.
     ├── PartialRunError         some concepts failed; nothing else wrong  (65)
     ├── SnapshotError           staging, publishing or reading a snapshot (74)
     │   ├── RawStoreCorruptError a raw-store body that does not match its sidecar (74)
+    │   ├── ForeignPathError    the output directory holds a path medgen-etl did not make (74)
+    │   ├── NoSnapshotError     no published snapshot where one was named (66)
     │   └── VerifyError         a snapshot's files differ from its manifest (65)
     └── LockError               another run holds the output directory   (75)
 """
@@ -127,6 +129,14 @@ class RawStoreCorruptError(SnapshotError):
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(message)
         self.path = path
+
+
+class ForeignPathError(SnapshotError):
+    """A path where the pipeline writes holds something it did not create: never replaced."""
+
+
+class NoSnapshotError(SnapshotError):
+    exit_code = 66
 
 
 class VerifyError(SnapshotError):

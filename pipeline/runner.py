@@ -31,8 +31,8 @@ from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import RawStore, RunJournal, read_provenance
 from pipeline.extract.retry import RetryPolicy
 from pipeline.load import tables
-from pipeline.load.lock import OutputLock
-from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
+from pipeline.load.layout import claim_output
+from pipeline.load.snapshot import SnapshotWriter
 from pipeline.logs import CONCEPT, RUN_ID
 from pipeline.models import Article, Category, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
 from pipeline.resolve import Resolution, resolve_concepts
@@ -265,14 +265,13 @@ def build(
     now: datetime | None = None,
 ) -> BuildResult:
     RUN_ID.set(run_id(settings, options))
-    with OutputLock(settings.out_dir, wait=options.wait_lock):
+    with claim_output(settings.out_dir, raw_dir=options.raw_dir, wait=options.wait_lock):
         return _build(settings, options, client or make_client(settings, options), now)
 
 
 def _build(
     settings: Settings, options: BuildOptions, client: EutilsClient, now: datetime | None
 ) -> BuildResult:
-    remove_stale_staging(settings.out_dir)
     found = _extract_concepts(client, settings, options)
     if not found.concepts:
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in found.failures)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,8 @@ import pyarrow.parquet as pq
 from lxml import etree
 
 from pipeline.config import Settings, load_settings
+from pipeline.load.manifest import content_hash
+from pipeline.load.parquet import PARQUET_OPTIONS
 from pipeline.load.survey import CHANGES_FILE, MESH_FILE
 from pipeline.models import ConceptRef
 from pipeline.refs import parse_concept_ref
@@ -84,14 +89,14 @@ def world_snapshot(out: Path) -> Path:
 
 
 def with_newer_tables(snapshot: Path, target: Path) -> Path:
-    """A copy of ``snapshot`` with the tables and column that newer formats add."""
+    """A copy of ``snapshot`` with the tables and column that newer formats add, its
+    manifest entries and content hash made anew so the checked readers accept it."""
     shutil.copytree(snapshot, target)
     manifest = json.loads((target / "manifest.json").read_text("utf-8"))
-    therapy = target / "citations" / "category=therapy" / "part-0.parquet"
-    table = pq.read_table(therapy)
+    therapy_rel = "citations/category=therapy/part-0.parquet"
+    table = pq.read_table(target / therapy_rel)
     first = table["pmid"][0].as_py()
     retracted = pa.array([p == first for p in table["pmid"].to_pylist()])
-    pq.write_table(table.append_column("retracted", retracted), therapy)
     rows = table.to_pylist()
     pmids = sorted({r["pmid"] for r in rows if r["cui"] == "C9100001"})
     mesh = pa.table(
@@ -108,10 +113,22 @@ def with_newer_tables(snapshot: Path, target: Path) -> Path:
             "change": ["added", "added", "removed"],
         }
     )
-    for rel, new in ((MESH_FILE, mesh), (CHANGES_FILE, changes)):
-        (target / rel).parent.mkdir()
-        pq.write_table(new, target / rel)
-        manifest["files"][rel] = {"rows": new.num_rows}
+    written = {
+        therapy_rel: table.append_column("retracted", retracted),
+        MESH_FILE: mesh,
+        CHANGES_FILE: changes,
+    }
+    for rel, new in written.items():
+        path = target / rel
+        path.parent.mkdir(exist_ok=True)
+        pq.write_table(new, path, **PARQUET_OPTIONS)
+        data = path.read_bytes()
+        manifest["files"][rel] = {
+            "rows": new.num_rows,
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    manifest["content_hash"] = content_hash(manifest)
     (target / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     return target
 
@@ -136,3 +153,25 @@ def expected_page_lines(*, free_pmc: bool) -> list[str]:
     text = (DEMO_DATASET / "expected-show-limit5.txt").read_text("utf-8")
     lines = [line for line in text.splitlines() if "PMID: " in line]
     return lines if free_pmc else [line.removesuffix("Free PMC Article") for line in lines]
+
+
+def flip_a_data_page_byte(path: Path, column: int = 0) -> None:
+    """Change one bit in the payload of a column's last data page (the chunk's last byte)."""
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(column)
+    start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start + chunk.total_compressed_size - 1] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def made_under_umask(umask: int, make: Callable[[], Path]) -> Path:
+    """``make()`` run under ``umask``; asserts every path it made has the modes it allows."""
+    old = os.umask(umask)
+    try:
+        made = make()
+    finally:
+        os.umask(old)
+    for path in [made, *made.rglob("*")]:
+        want = (0o777 if path.is_dir() else 0o666) & ~umask
+        assert path.stat().st_mode & 0o777 == want, path
+    return made

@@ -3,11 +3,17 @@
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.load.manifest import content_hash
+from pipeline.load.parquet import PARQUET_OPTIONS
 from tests.conftest import ROOT
+from tests.fakes.eutils_server import FakeEutils
+from tests.support import TEST_EMAIL, demo_dataset, flip_a_data_page_byte, made_under_umask
 
 DEMO_RAW = str(ROOT / "pipeline" / "demo" / "raw")
 
@@ -72,13 +78,13 @@ def test_show_unknown_category_lists_the_known_ones(tmp_path):
 
 def test_show_without_a_snapshot_says_to_build_first(tmp_path):
     result = invoke("show", "C4725027", "--out", str(tmp_path))
-    assert result.exit_code == 74
+    assert result.exit_code == 66
     assert "medgen-etl build" in result.output
 
 
-def test_verify_of_a_directory_that_is_not_a_snapshot_fails(tmp_path):
+def test_verify_of_a_directory_that_is_not_a_snapshot_exits_66(tmp_path):
     result = invoke("verify", str(tmp_path))
-    assert result.exit_code == 65
+    assert result.exit_code == 66
     assert "manifest.json" in result.output
 
 
@@ -253,12 +259,12 @@ def test_report_of_an_unknown_snapshot_or_concept_says_which(tmp_path):
     out = tmp_path / "out"
     invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
     missing = invoke("report", "--out", str(out), "--snapshot", "20000101T000000Z-000000000000")
-    assert missing.exit_code == 2
+    assert missing.exit_code == 66
     assert "20000101T000000Z-000000000000" in missing.output
     path = invoke("report", "--out", str(out), "--snapshot", "../etc")
     assert path.exit_code == 2
     unknown = invoke("report", "--out", str(out), "--concept", "C0000001", "--html", "x.html")
-    assert unknown.exit_code == 74
+    assert unknown.exit_code == 2
     assert "C0000001" in unknown.output
 
 
@@ -271,3 +277,82 @@ def test_the_demo_notice_is_a_json_object_with_json_logs(tmp_path):
     [entry] = [json.loads(line) for line in shown.stderr.splitlines()]
     assert entry["level"] == "warning"
     assert "hand-written demo" in entry["message"]
+
+
+def _demo_build(out: Path) -> Path:
+    built = invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out)
+    )
+    assert built.exit_code == 0, built.output
+    return Path(built.output.strip())
+
+
+@pytest.mark.parametrize("name", ["current", "snapshots", "raw", ".lock"])
+def test_build_refuses_a_file_it_did_not_make_before_any_request(tmp_path, name):
+    with FakeEutils(demo_dataset()) as fake:
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / name).write_text("the user's own file\n")
+        env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL}
+        result = invoke("build", "--concept", "C4725027", "--out", str(out), env=env)
+        assert result.exit_code == 74
+        assert str(out / name) in result.output
+        assert fake.requests == []
+    assert (out / name).read_text() == "the user's own file\n"
+
+
+def test_show_of_a_concept_the_snapshot_lacks_is_a_usage_error(tmp_path):
+    _demo_build(tmp_path)
+    result = invoke("show", "C0000001", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "C0000001" in result.output
+
+
+def _rewrite_dai_y_as_kai_y(target: Path) -> None:
+    """A well-formed file with its own page checksums: only the manifest can tell."""
+    table = pq.read_table(target)
+    authors = [a.replace("Dai Y", "Kai Y") for a in table["authors_display"].to_pylist()]
+    index = table.schema.get_field_index("authors_display")
+    changed = table.set_column(index, "authors_display", pa.array(authors, pa.string()))
+    pq.write_table(changed, target, **PARQUET_OPTIONS)
+
+
+@pytest.mark.parametrize("tamper", [flip_a_data_page_byte, _rewrite_dai_y_as_kai_y])
+def test_show_refuses_a_changed_citations_file_naming_it(tmp_path, tamper):
+    snapshot = _demo_build(tmp_path)
+    tamper(snapshot / "citations" / "category=etiology" / "part-0.parquet")
+    result = invoke("show", "C4725027", "--out", str(tmp_path), "--limit", "5")
+    assert result.exit_code == 65
+    assert "citations/category=etiology/part-0.parquet" in result.output
+    assert "Dai Y" not in result.output
+    assert "Kai Y" not in result.output
+
+
+def test_verify_of_a_manifest_whose_files_is_not_an_object_exits_65(tmp_path):
+    snapshot = _demo_build(tmp_path)
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    manifest["files"] = list(manifest["files"])
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    result = invoke("verify", str(snapshot))
+    assert result.exit_code == 65
+    assert "'files' is not an object" in result.output
+
+
+def test_verify_opens_no_path_outside_the_snapshot(tmp_path):
+    snapshot = _demo_build(tmp_path)
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    manifest["files"]["../../../../../../etc/hostname"] = {
+        "rows": 0,
+        "bytes": 1,
+        "sha256": "0" * 64,
+    }
+    manifest["content_hash"] = content_hash(manifest)
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    result = invoke("verify", str(snapshot))
+    assert result.exit_code == 65
+    assert "not a normalized path inside the snapshot" in result.output
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_a_built_snapshot_has_the_modes_the_umask_allows(tmp_path, umask):
+    made_under_umask(umask, lambda: _demo_build(tmp_path))

@@ -26,6 +26,7 @@ from lxml import etree
 from pipeline.bulk.skim import Skimmer
 from pipeline.errors import ResponseFormatError
 from pipeline.load import schemas, tables
+from pipeline.load.parquet import work_writer
 from pipeline.models import Article, Reject
 from pipeline.transform.citations import citation_row
 from pipeline.transform.pubmed import (
@@ -142,9 +143,7 @@ class _PartWriter:
         if name not in self.writers:
             path = self.work_dir / name / f"{self.index:06d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Staging parts are read once, by the merge, then deleted: lz4 writes
-            # them in about half zstd's time (published files stay zstd).
-            writer = pq.ParquetWriter(path, schema, compression="lz4")
+            writer = work_writer(path, schema)  # lz4, checksummed
             self.stack.callback(writer.close)
             self.writers[name], self.paths[name] = writer, str(path)
         return self.writers[name]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import tempfile
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.bulk.citations import category_slices, order_links, select_category, type_flags
 from pipeline.bulk.executors import make_executor
@@ -35,8 +33,9 @@ from pipeline.config import Settings
 from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.load import schemas, tables
-from pipeline.load.lock import OutputLock
-from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
+from pipeline.load.layout import WORK_PREFIX, claim_output, make_dir
+from pipeline.load.parquet import read_parquet
+from pipeline.load.snapshot import SnapshotWriter
 from pipeline.models import Category, Concept, ConceptFailure, ConceptRef, DbInfo
 from pipeline.runner import (
     MANIFEST_FORMAT,
@@ -144,9 +143,9 @@ def bulk_build(
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in medgen.failures)
         raise PartialRunError(f"no concept could be built ({reasons or 'none requested'})")
     files = order_pubmed_files(options.pubmed)
-    with OutputLock(settings.out_dir, wait=options.wait_lock):
-        remove_stale_staging(settings.out_dir)
-        work = Path(tempfile.mkdtemp(prefix=".bulk-", dir=_mkdir(settings.out_dir)))
+    raw_dir = (options.raw_dir or settings.out_dir / "raw") if options.online else None
+    with claim_output(settings.out_dir, raw_dir=raw_dir, wait=options.wait_lock):
+        work = make_dir(settings.out_dir, WORK_PREFIX, 0o700)
         try:
             parsed = _parse_all(files, medgen, options, work)
             online = None
@@ -164,11 +163,6 @@ def bulk_build(
             "(see the manifest; --allow-partial makes this exit 0)"
         )
     return snapshot, manifest
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _parse_all(
@@ -311,7 +305,7 @@ def _part_stream(name: str, parsed: _Parsed) -> Iterator[pa.Table]:
     for parse in sorted(parsed.parses, key=lambda p: p.index):
         path = parse.parts.get(name)
         if path is not None:
-            yield surviving_rows(name, pq.read_table(path), parse.index, parsed.winners)
+            yield surviving_rows(name, read_parquet(Path(path), path), parse.index, parsed.winners)
 
 
 def _publish(
@@ -429,7 +423,10 @@ def _cite_fields_table(parsed: _Parsed) -> pa.Table:
     """The winning records' citation fields, one row per PMID, as one table."""
     parts = [
         surviving_rows(
-            CITE_FIELDS, pq.read_table(parse.parts[CITE_FIELDS]), parse.index, parsed.winners
+            CITE_FIELDS,
+            read_parquet(Path(parse.parts[CITE_FIELDS]), parse.parts[CITE_FIELDS]),
+            parse.index,
+            parsed.winners,
         )
         for parse in sorted(parsed.parses, key=lambda p: p.index)
         if CITE_FIELDS in parse.parts

@@ -25,6 +25,7 @@ from pipeline.errors import LockError, SnapshotError
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".lock"
+HOLDER_KEYS = frozenset({"pid", "host", "started"})
 
 
 def _pid_alive(pid: int) -> bool:
@@ -35,6 +36,19 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, owned by someone else
     return True
+
+
+def is_lock_record(path: Path) -> bool:
+    """Empty (released) or a holder's record: all a lock file of ours ever holds."""
+    with path.open("rb") as fh:
+        data = fh.read(4096)
+    if not data.strip():
+        return True
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and set(record) <= HOLDER_KEYS
 
 
 def _describe(holder: dict[str, Any]) -> str:
@@ -51,9 +65,11 @@ class OutputLock:
     def __enter__(self) -> OutputLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self.path.open("a+", encoding="utf-8")
+            # Never through a symbolic link: the record is truncated and rewritten.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+            fh = os.fdopen(fd, "r+", encoding="utf-8")
         except OSError as exc:
-            raise SnapshotError(f"cannot create {self.path}: {exc.strerror}") from exc
+            raise SnapshotError(f"cannot open {self.path}: {exc.strerror}") from exc
         try:
             self._acquire(fh)
             self._take_over(fh)

@@ -1,4 +1,12 @@
-"""Reading a published snapshot back: only its Parquet files and manifest."""
+"""Reading a published snapshot back: only its Parquet files and manifest.
+
+Nothing is read that the manifest does not vouch for: each file is opened
+inside the snapshot only, its size and sha256 compared with the manifest's
+before it is parsed, and its pages' checksums verified while it is; a file
+that fails any of these is refused (VerifyError, exit 65) by name. Hashing
+costs little next to parsing at these sizes, and it is the one check that
+covers a changed footer as well as a changed page.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.errors import SnapshotError
-from pipeline.load.snapshot import PART, read_manifest
+from pipeline.errors import UsageError, VerifyError
+from pipeline.load.manifest import (
+    MANIFEST,
+    check_content_hash,
+    checked_file,
+    manifest_files,
+    read_manifest,
+)
+from pipeline.load.parquet import FileEntry, read_parquet
+from pipeline.load.snapshot import PART
 from pipeline.models import Category
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedSnapshot:
+    """A snapshot whose manifest was read and checked (not yet its files)."""
+
+    path: Path
+    manifest: dict[str, Any]
+    files: dict[str, FileEntry]
+
+    def read(self, rel: str) -> pa.Table:
+        want = self.files.get(rel)
+        if want is None:
+            raise VerifyError(f"{self.path / MANIFEST} lists no {rel}")
+        try:
+            with checked_file(self.path, rel, want) as source:
+                table = read_parquet(source, rel, VerifyError)
+        except VerifyError as exc:
+            raise VerifyError(f"refusing {self.path / rel}: {exc}") from exc
+        if table.num_rows != want.rows:
+            raise VerifyError(
+                f"{self.path / rel}: {table.num_rows} rows, manifest says {want.rows}"
+            )
+        return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,38 +61,52 @@ class SnapshotView:
     citations: dict[str, list[dict[str, Any]]]
 
 
-def _read(path: Path, filter_cui: str | None = None) -> list[dict[str, Any]]:
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise SnapshotError(f"cannot read {path}: {exc}") from exc
-    if filter_cui is not None:
-        table = table.filter(pc.equal(table["cui"], filter_cui))
-    rows: list[dict[str, Any]] = table.to_pylist()
-    return rows
+def open_snapshot(path: Path) -> PublishedSnapshot:
+    manifest = read_manifest(path)
+    files = manifest_files(path, manifest)
+    check_content_hash(path, manifest)
+    return PublishedSnapshot(path, manifest, files)
 
 
-def find_concept(snapshot: Path, ref: str) -> dict[str, Any]:
+def find_concept(snapshot: PublishedSnapshot, ref: str) -> dict[str, Any]:
     wanted = ref.strip().upper()
-    for row in _read(snapshot / "concepts" / PART):
+    rows: list[dict[str, Any]] = snapshot.read(f"concepts/{PART}").to_pylist()
+    for row in rows:
         if (
             wanted in (row["cui"].upper(), str(row["uid"]))
             or ref.strip().casefold() == row["name"].casefold()
         ):
             return row
-    raise SnapshotError(f"concept {ref!r} is not in snapshot {snapshot.name}")
+    raise UsageError(f"concept {ref!r} is not in snapshot {snapshot.path.name}")
 
 
-def snapshot_view(snapshot: Path, ref: str) -> SnapshotView:
-    manifest = read_manifest(snapshot)
+def snapshot_categories(snapshot: PublishedSnapshot) -> tuple[Category, ...]:
+    where = snapshot.path / MANIFEST
+    section = snapshot.manifest.get("categories")
+    config = section.get("config") if isinstance(section, dict) else None
+    if not isinstance(config, list):
+        raise VerifyError(f"{where}: 'categories.config' is not a list")
+    categories = []
+    for i, c in enumerate(config):
+        if not isinstance(c, dict) or not all(
+            isinstance(c.get(k), str) for k in ("name", "heading", "term")
+        ):
+            raise VerifyError(f"{where}: categories.config[{i}] lacks a name, heading or term")
+        optional = [c.get(k) for k in ("group", "subheading")]
+        if not all(v is None or isinstance(v, str) for v in optional):
+            raise VerifyError(f"{where}: categories.config[{i}] has a group or subheading not text")
+        categories.append(Category(c["name"], c["heading"], c["term"], *optional))
+    return tuple(categories)
+
+
+def snapshot_view(path: Path, ref: str) -> SnapshotView:
+    snapshot = open_snapshot(path)
+    categories = snapshot_categories(snapshot)
     concept = find_concept(snapshot, ref)
-    categories = tuple(
-        Category(c["name"], c["heading"], c["term"], c.get("group"), c.get("subheading"))
-        for c in manifest["categories"]["config"]
-    )
     citations = {}
     for category in categories:
-        path = snapshot / "citations" / f"category={category.name}" / PART
-        rows = _read(path, filter_cui=concept["cui"])
+        table = snapshot.read(f"citations/category={category.name}/{PART}")
+        table = table.filter(pc.equal(table["cui"], concept["cui"]))
+        rows: list[dict[str, Any]] = table.to_pylist()
         citations[category.name] = sorted(rows, key=lambda r: r["rank"])
     return SnapshotView(concept, categories, citations)

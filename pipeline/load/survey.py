@@ -14,18 +14,21 @@ its section.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.errors import SnapshotError
-from pipeline.load.reader import find_concept
-from pipeline.load.snapshot import PART, read_manifest
+from pipeline.load.reader import (
+    PublishedSnapshot,
+    find_concept,
+    open_snapshot,
+    snapshot_categories,
+)
+from pipeline.load.snapshot import PART
 from pipeline.models import Category
 
 NEWEST = 5  # the page's own view: five per heading
@@ -76,41 +79,28 @@ class Survey:
     per_year: Counts = field(default_factory=dict)  # over the concepts surveyed
 
 
-def _table(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
-    try:
-        return pq.read_table(path, columns=list(columns) if columns is not None else None)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise SnapshotError(f"cannot read {path}: {exc}") from exc
-
-
-def _schema_names(path: Path) -> list[str]:
-    try:
-        return list(pq.read_schema(path).names)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise SnapshotError(f"cannot read {path}: {exc}") from exc
-
-
-def manifest_categories(manifest: Mapping[str, Any]) -> tuple[Category, ...]:
-    return tuple(
-        Category(c["name"], c["heading"], c["term"], c.get("group"), c.get("subheading"))
-        for c in manifest["categories"]["config"]
-    )
+def _table(snapshot: PublishedSnapshot, rel: str, columns: Sequence[str]) -> pa.Table:
+    """``columns`` of a published file (those it has), read through the checked reader:
+    its size, sha256 and page checksums are those the manifest names, or it is refused."""
+    table = snapshot.read(rel)
+    return table.select([c for c in columns if c in table.schema.names])
 
 
 def survey(snapshot: Path, refs: Sequence[str] = ()) -> Survey:
     """Everything the report shows, for the named concepts (default: all of them)."""
-    manifest = read_manifest(snapshot)
-    categories = manifest_categories(manifest)
-    files = manifest.get("files") or {}
-    concepts = _concepts(snapshot, refs)
+    published = open_snapshot(snapshot)
+    manifest = published.manifest
+    categories = snapshot_categories(published)
+    files = published.files
+    concepts = _concepts(published, refs)
     cuis = pa.array([c["cui"] for c in concepts], pa.string())
-    citations = _citations(snapshot, categories, files, cuis)
+    citations = _citations(published, categories, cuis)
     per_year = _per_year(citations)
     journals = _top(citations, "journal")
     newest = _newest(citations)
     retracted = _retracted(citations) if "retracted" in citations.schema.names else None
-    mesh = _mesh(snapshot, citations) if MESH_FILE in files else None
-    changes, added = _changes(snapshot, cuis, citations) if CHANGES_FILE in files else (None, None)
+    mesh = _mesh(published, citations) if MESH_FILE in files else None
+    changes, added = _changes(published, cuis, citations) if CHANGES_FILE in files else (None, None)
     surveyed = [
         ConceptSurvey(
             concept=c,
@@ -127,10 +117,10 @@ def survey(snapshot: Path, refs: Sequence[str] = ()) -> Survey:
     return Survey(snapshot, manifest, categories, surveyed, _sum_years(surveyed))
 
 
-def _concepts(snapshot: Path, refs: Sequence[str]) -> list[dict[str, Any]]:
+def _concepts(snapshot: PublishedSnapshot, refs: Sequence[str]) -> list[dict[str, Any]]:
     if not refs:
         rows: list[dict[str, Any]] = _table(
-            snapshot / "concepts" / PART, CONCEPT_COLUMNS
+            snapshot, f"concepts/{PART}", CONCEPT_COLUMNS
         ).to_pylist()
         return rows
     chosen: dict[str, dict[str, Any]] = {}
@@ -141,16 +131,14 @@ def _concepts(snapshot: Path, refs: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _citations(
-    snapshot: Path, categories: Iterable[Category], files: Mapping[str, Any], cuis: pa.Array
+    snapshot: PublishedSnapshot, categories: Iterable[Category], cuis: pa.Array
 ) -> pa.Table:
     parts = []
     for category in categories:
         rel = f"citations/category={category.name}/{PART}"
-        if rel not in files:
+        if rel not in snapshot.files:
             continue
-        path = snapshot / rel
-        extra = ["retracted"] if "retracted" in _schema_names(path) else []
-        table = _table(path, [*CITATION_COLUMNS, *extra])
+        table = _table(snapshot, rel, [*CITATION_COLUMNS, "retracted"])
         table = table.filter(pc.is_in(table["cui"], value_set=cuis))
         parts.append(table.append_column("category", pa.array([category.name] * table.num_rows)))
     if not parts:
@@ -202,17 +190,17 @@ def _retracted(citations: pa.Table) -> dict[str, list[dict[str, Any]]]:
     return {cui: list(by_pmid.values()) for cui, by_pmid in out.items()}
 
 
-def _mesh(snapshot: Path, citations: pa.Table) -> dict[str, list[tuple[str, int]]]:
-    headings = _table(snapshot / MESH_FILE, ["pmid", "descriptor_name"])
+def _mesh(snapshot: PublishedSnapshot, citations: pa.Table) -> dict[str, list[tuple[str, int]]]:
+    headings = _table(snapshot, MESH_FILE, ["pmid", "descriptor_name"])
     cited = citations.select(["cui", "pmid"]).group_by(["cui", "pmid"]).aggregate([])
     return _top(cited.join(headings, "pmid", join_type="inner"), "descriptor_name")
 
 
 def _changes(
-    snapshot: Path, cuis: pa.Array, citations: pa.Table
+    snapshot: PublishedSnapshot, cuis: pa.Array, citations: pa.Table
 ) -> tuple[dict[str, dict[str, dict[str, int]]], dict[str, list[dict[str, Any]]]]:
     """Counts per category and kind of change, and the added citations (at most TOP each)."""
-    table = _table(snapshot / CHANGES_FILE, ["cui", "category", "pmid", "change"])
+    table = _table(snapshot, CHANGES_FILE, ["cui", "category", "pmid", "change"])
     table = table.filter(pc.is_in(table["cui"], value_set=cuis))
     counts: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     grouped = table.group_by(["cui", "category", "change"]).aggregate([("pmid", "count")])

@@ -135,3 +135,17 @@ def test_a_concept_with_names_but_no_links_is_found_with_no_uid_and_no_citations
     assert concepts["C0000077"]["uid"] is None
     assert concepts["C0000077"]["name"] == "Lonely"
     assert concepts[CUI]["uid"] == 1662593
+
+
+def test_bulk_refuses_an_output_directory_holding_a_current_it_did_not_make(tmp_path):
+    for name, data in medgen_files(tmp_path).items():
+        (tmp_path / name).write_bytes(data)
+    write_baseline_and_update(tmp_path / "pubmed")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "current").write_text("the user's own file\n")
+    result = invoke(*bulk_args(tmp_path, out, CUI))
+    assert result.exit_code == 74
+    assert str(out / "current") in result.output
+    assert (out / "current").read_text() == "the user's own file\n"
+    assert sorted(p.name for p in out.iterdir()) == ["current"]

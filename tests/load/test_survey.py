@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.errors import SnapshotError
+from pipeline.errors import UsageError
 from pipeline.load.survey import survey
 from tests.support import with_newer_tables
 
@@ -52,8 +52,8 @@ def test_top_journals_count_distinct_articles_most_first_then_by_name(world_snap
         assert len(ranks) <= 5
 
 
-def test_a_concept_the_snapshot_lacks_is_an_error_naming_it(world_snapshot):
-    with pytest.raises(SnapshotError, match="C0000000"):
+def test_a_concept_the_snapshot_lacks_is_a_usage_error_naming_it(world_snapshot):
+    with pytest.raises(UsageError, match="C0000000"):
         survey(world_snapshot, ["C0000000"])
 
 
