@@ -30,7 +30,7 @@ from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.rawstore import RawStore, RunJournal
 from pipeline.extract.retry import RetryPolicy
-from pipeline.load import tables
+from pipeline.load import concept_tables, tables
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
 from pipeline.logs import CONCEPT, RUN_ID
@@ -366,6 +366,8 @@ def _load(
         writer.add(
             "concepts/part-0.parquet", tables.concepts_table(concepts, dbinfo["medgen"].db_build)
         )
+        for relpath, table in concept_tables.detail_tables(concepts).items():
+            writer.add(relpath, table)
         for category in settings.categories:
             table = tables.citations_table(rows[category.name])
             writer.add(f"citations/category={category.name}/part-0.parquet", table)
