@@ -136,3 +136,24 @@ def test_without_concept_files_the_detail_tables_are_written_empty(tmp_path):
     assert all(rows == [] for rows in tables(snapshot).values())
     assert "concept_files" not in manifest["bulk"]
     assert dataclasses.astuple(ConceptFiles()) == (None,) * 5
+
+
+def test_reading_a_big_mgrel_holds_one_block_not_the_file(tmp_path):
+    """Made here: 300,000 relations (about 25 MB) of which the requested concept has one."""
+    path = tmp_path / "MGREL.RRF.gz"
+    header = "#CUI1|AUI1|STYPE1|REL|CUI2|AUI2|RELA|RUI|SAB|SL|SUPPRESS|\n"
+    body = "".join(
+        f"C{n:07d}|A{n}|SCUI|RO|C{n + 1:07d}|A{n + 1}|has_manifestation|R{n}|OMIM|OMIM|N|\n"
+        for n in range(300_000)
+    )
+    path.write_bytes(gzip.compress((header + body).encode(), compresslevel=1))
+    reader = ConceptFileReader(ConceptFiles(rel=path), {"C0000007"}, block_bytes=1 << 18)
+    start = pa.total_allocated_bytes()
+    peak = 0
+    kept = []
+    for part in reader.parts("concept_relations"):
+        kept.append(part)
+        peak = max(peak, pa.total_allocated_bytes() - start)
+    assert pa.concat_tables(kept)["related_cui"].to_pylist() == ["C0000008"]
+    assert reader.stats[str(path)].lines == 300_000
+    assert peak < 8 * (1 << 20)  # a few blocks' worth, not the file's 25 MB
