@@ -87,16 +87,14 @@ class ConceptFileReader:
     stats: dict[str, FileStats] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)  # per table
     _cached: dict[str, pa.Table] = field(default_factory=dict)
+    _wanted: pa.Array | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
+        self._wanted = None if self.cuis is None else pa.array(sorted(self.cuis), pa.string())
         for name, spec in _specs(self.files):
             path = getattr(self.files, name)
             for _ in line_blocks(path, 1 << 16, _header(spec, path)):
                 break  # line 1 is checked when the first block is cut
-
-    @property
-    def _wanted(self) -> pa.Array | None:
-        return None if self.cuis is None else pa.array(sorted(self.cuis), pa.string())
 
     def parts(self, table: str) -> Iterator[pa.Table]:
         """The table's rows, in blocks: CUI order per concept, file order for all concepts."""

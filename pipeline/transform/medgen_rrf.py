@@ -174,9 +174,10 @@ def _rejects(
 ) -> list[LineReject]:
     """Why each bad line is bad, in line order (the few bad lines, one by one)."""
     out: list[tuple[int, LineReject]] = []
-    raw = lines.to_pylist() if not pc.all(shaped).as_py() else []
-    for index in pc.indices_nonzero(pc.invert(shaped)).to_pylist():
-        line, number = raw[index], numbers[index].as_py()
+    misshapen = pc.indices_nonzero(pc.invert(shaped))
+    for line, number in zip(
+        pc.take(lines, misshapen).to_pylist(), pc.take(numbers, misshapen).to_pylist(), strict=True
+    ):
         out.append((number, _reject(file, number, line, _shape_problem(spec, line))))
     if not pc.all(valid).as_py():
         kept = pc.filter(numbers, shaped)
