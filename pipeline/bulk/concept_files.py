@@ -179,7 +179,7 @@ class ConceptFileReader:
             if spec.name in _SUPPRESSIBLE:
                 stats.suppressed += _suppressed(block.rows, spec.columns[0], self._wanted)
             yield block.rows
-        self.stats[str(path)] = stats
+        self.stats[path.name] = stats  # by name, as bulk.files: the folder is not content
 
     def _distinct(
         self, part: pa.Table, key: tuple[str, ...], seen: set[tuple[Any, ...]], table: str

@@ -63,7 +63,7 @@ def test_an_unreadable_line_is_a_manifest_warning_with_its_line_number(tmp_path)
     snapshot, manifest = publish(tmp_path, both(files, tmp_path))
     [warning] = manifest["warnings"]
     assert warning.startswith(f"{files.rel} line 7: CUI2 'not-a-cui' is not a MedGen concept id")
-    assert manifest["bulk"]["concept_files"]["files"][str(files.rel)]["rejected"] == 1
+    assert manifest["bulk"]["concept_files"]["files"]["MGREL.RRF"]["rejected"] == 1
     assert len(tables(snapshot)["concept_relations"]) == 4  # the readable rows all kept
 
 
@@ -155,5 +155,5 @@ def test_reading_a_big_mgrel_holds_one_block_not_the_file(tmp_path):
         kept.append(part)
         peak = max(peak, pa.total_allocated_bytes() - start)
     assert pa.concat_tables(kept)["related_cui"].to_pylist() == ["C0000008"]
-    assert reader.stats[str(path)].lines == 300_000
+    assert reader.stats["MGREL.RRF.gz"].lines == 300_000
     assert peak < 8 * (1 << 20)  # a few blocks' worth, not the file's 25 MB
