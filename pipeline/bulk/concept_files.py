@@ -121,17 +121,11 @@ class ConceptFileReader:
 
     def concepts(self, concepts: list[Concept]) -> list[Concept]:
         """The concepts with their MIM numbers, MeSH ids and semantic types from the files."""
-        codes = self._collect("concept_codes", self._code_columns)
+        codes: dict[str, dict[str, list[str]]] = {}
+        for part in self.parts("concept_codes"):
+            self._code_columns(part, codes)
         types = self._semantic_types()
         return [_with_columns(c, codes.get(c.cui), types.get(c.cui)) for c in concepts]
-
-    def _collect(
-        self, table: str, pick: Callable[[pa.Table, dict[str, dict[str, list[str]]]], None]
-    ) -> dict[str, dict[str, list[str]]]:
-        found: dict[str, dict[str, list[str]]] = {}
-        for part in self.parts(table):
-            pick(part, found)
-        return found
 
     @staticmethod
     def _code_columns(part: pa.Table, found: dict[str, dict[str, list[str]]]) -> None:
