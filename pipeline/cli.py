@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
+from pipeline.bulk.concept_files import ConceptFiles
 from pipeline.bulk.medgen import read_all_medgen, read_medgen
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
@@ -373,6 +374,13 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
 @click.option("--links", type=_EXISTING, required=True, help="medgen_pubmed_lnk.txt.gz")
 @click.option("--names", type=_EXISTING, help="NAMES.RRF.gz")
 @click.option("--definitions", type=_EXISTING, help="MGDEF.RRF.gz")
+@click.option("--conso", type=_EXISTING, help="MGCONSO.RRF.gz (concept_codes, omim, mesh_ids)")
+@click.option("--semantic-types", type=_EXISTING, help="MGSTY.RRF.gz")
+@click.option("--relations", type=_EXISTING, help="MGREL.RRF.gz (concept_relations)")
+@click.option(
+    "--hpo-omim", type=_EXISTING, help="MedGen_HPO_OMIM_Mapping.txt.gz (features, inheritance)"
+)
+@click.option("--mim2gene", type=_EXISTING, help="mim2gene_medgen (concept_genes)")
 @click.option(
     "--pubmed",
     "pubmed",
@@ -409,6 +417,11 @@ def bulk_command(
     links: Path,
     names: Path | None,
     definitions: Path | None,
+    conso: Path | None,
+    semantic_types: Path | None,
+    relations: Path | None,
+    hpo_omim: Path | None,
+    mim2gene: Path | None,
     pubmed: tuple[Path, ...],
     out: Path | None,
     config: Path | None,
@@ -433,15 +446,17 @@ def bulk_command(
     settings = _settings(config, categories, out_dir=out)
     if online:
         settings.require_email()
+    if all_concepts and (concepts or concepts_file or online):
+        raise UsageError(
+            "--all-concepts takes no --concept/--concepts-file, and is offline only: "
+            "some 237,000 concepts would be 1.9 million E-utilities requests"
+        )
+    files = ConceptFiles(conso, semantic_types, relations, hpo_omim, mim2gene)
     if all_concepts:
-        if concepts or concepts_file or online:
-            raise UsageError(
-                "--all-concepts takes no --concept/--concepts-file, and is offline only: "
-                "some 237,000 concepts would be 1.9 million E-utilities requests"
-            )
-        medgen = read_all_medgen(links, names, definitions)
+        medgen = read_all_medgen(links, names, definitions, files)
     else:
-        medgen = read_medgen(unique(_refs(concepts, concepts_file)), links, names, definitions)
+        refs = unique(_refs(concepts, concepts_file))
+        medgen = read_medgen(refs, links, names, definitions, files)
     options = BulkOptions(
         pubmed=pubmed,
         online=online,
@@ -461,6 +476,11 @@ MEDGEN_FILES = (
     "pub/medgen/medgen_pubmed_lnk.txt.gz",
     "pub/medgen/NAMES.RRF.gz",
     "pub/medgen/MGDEF.RRF.gz",
+    "pub/medgen/MGCONSO.RRF.gz",
+    "pub/medgen/MGSTY.RRF.gz",
+    "pub/medgen/MGREL.RRF.gz",
+    "pub/medgen/MedGen_HPO_OMIM_Mapping.txt.gz",
+    "gene/DATA/mim2gene_medgen",
 )
 PUBMED_FILE = r"pubmed\d+n\d{4}\.xml\.gz"
 
@@ -469,7 +489,7 @@ PUBMED_FILE = r"pubmed\d+n\d{4}\.xml\.gz"
 @click.argument("paths", nargs=-1)
 @click.option("--baseline", is_flag=True, help="Every PubMed baseline file.")
 @click.option("--updates", is_flag=True, help="Every PubMed update file.")
-@click.option("--medgen", is_flag=True, help="MedGen's links, names and definitions files.")
+@click.option("--medgen", is_flag=True, help="MedGen's links, names, definitions, concept files.")
 @click.option(
     "--dest",
     type=click.Path(path_type=Path, file_okay=False),

@@ -39,6 +39,49 @@ class ConceptDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class ConceptCode:
+    """One name of a concept in a source vocabulary (a ConceptMeta Name, an MGCONSO row)."""
+
+    source: str | None  # SAB: OMIM, MSH, ORDO, GTR, HPO, MONDO, SNOMEDCT_US...
+    code: str | None  # CODE
+    source_id: str | None  # SDUI
+    term_type: str | None  # TTY
+    name: str
+    preferred: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptGene:
+    gene_id: int  # NCBI Gene
+    symbol: str | None
+    chromosome: str | None
+    cytogenetic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptInheritance:
+    mode_cui: str
+    mode_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptFeature:
+    """A clinical feature (an HPO term) of a disorder."""
+
+    feature_cui: str
+    hpo_id: str | None  # HP:0001537
+    name: str | None
+    semantic_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptRelation:
+    relation: str  # RELA when given (has_manifestation, isa...), else REL (CHD, PAR, RO...)
+    related_cui: str
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Concept:
     # None: known only by its CUI (a bulk concept without links: NAMES.RRF has no UID).
     uid: int | None
@@ -50,6 +93,16 @@ class Concept:
     semantic_id: str | None
     names: tuple[ConceptName, ...] = ()
     definitions: tuple[ConceptDefinition, ...] = ()
+    omim: tuple[str, ...] = ()  # MIM numbers
+    chromosome: str | None = None
+    cytogenetic: str | None = None
+    semantic_types: tuple[str, ...] = ()
+    mesh_ids: tuple[str, ...] = ()  # MeSH descriptor (D…) and supplementary concept (C…) ids
+    codes: tuple[ConceptCode, ...] = ()
+    genes: tuple[ConceptGene, ...] = ()
+    inheritance: tuple[ConceptInheritance, ...] = ()
+    features: tuple[ConceptFeature, ...] = ()
+    relations: tuple[ConceptRelation, ...] = ()
 
     @property
     def synonyms(self) -> tuple[str, ...]:

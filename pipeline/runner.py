@@ -30,7 +30,7 @@ from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import RawStore, RunJournal, read_provenance
 from pipeline.extract.retry import RetryPolicy
-from pipeline.load import tables
+from pipeline.load import concept_tables, tables
 from pipeline.load.layout import claim_output
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.logs import CONCEPT, RUN_ID
@@ -412,6 +412,8 @@ def _load(
         writer.add(
             "concepts/part-0.parquet", tables.concepts_table(concepts, dbinfo["medgen"].db_build)
         )
+        for relpath, table in concept_tables.detail_tables(concepts).items():
+            writer.add(relpath, table)
         for category in settings.categories:
             table = tables.citations_table(rows[category.name])
             writer.add(f"citations/category={category.name}/part-0.parquet", table)

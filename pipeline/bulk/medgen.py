@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.bulk.concept_files import ConceptFileReader, ConceptFiles
 from pipeline.bulk.runner import MedgenInput
 from pipeline.errors import UsageError
 from pipeline.extract.bulk_files import read_concept_texts, read_links, read_links_table
@@ -15,7 +16,11 @@ _NOT_FOUND = "not in the links file, NAMES.RRF or MGDEF.RRF: not a MedGen concep
 
 
 def read_medgen(
-    refs: Sequence[ConceptRef], links: Path, names: Path | None, definitions: Path | None
+    refs: Sequence[ConceptRef],
+    links: Path,
+    names: Path | None,
+    definitions: Path | None,
+    concept_files: ConceptFiles | None = None,
 ) -> MedgenInput:
     """Concepts by CUI or UID; one with names but no links is a valid, empty concept."""
     named = [r for r in refs if r.kind == "name"]
@@ -49,10 +54,34 @@ def read_medgen(
         links_by_cui.setdefault(c.cui, set()).update(c.pmids)
     grouped = {cui: tuple(sorted(pmids)) for cui, pmids in links_by_cui.items()}
     warnings = tuple(str(r) for r in scan.rejects)
-    return MedgenInput(tuple(concepts), tuple(failures), grouped, warnings=warnings)
+    found_concepts, details = _details(concepts, concept_files, all_concepts=False)
+    return MedgenInput(found_concepts, tuple(failures), grouped, warnings=warnings, details=details)
 
 
-def read_all_medgen(links: Path, names: Path | None, definitions: Path | None) -> MedgenInput:
+def _details(
+    concepts: list[tuple[ConceptRef, Concept]], files: ConceptFiles | None, *, all_concepts: bool
+) -> tuple[tuple[tuple[ConceptRef, Concept], ...], ConceptFileReader | None]:
+    """The concepts completed from the concept files, and the reader of their tables.
+
+    A few concepts: every table is read now (small); all concepts: the tables are
+    streamed when the snapshot is written, only the concept columns are read now.
+    """
+    if files is None or not files.given():
+        return tuple(concepts), None
+    cuis = {c.cui for _, c in concepts}
+    reader = ConceptFileReader(files, cuis)
+    if not all_concepts:
+        reader.materialize()
+    completed = reader.concepts([c for _, c in concepts])
+    return tuple((ref, c) for (ref, _), c in zip(concepts, completed, strict=True)), reader
+
+
+def read_all_medgen(
+    links: Path,
+    names: Path | None,
+    definitions: Path | None,
+    concept_files: ConceptFiles | None = None,
+) -> MedgenInput:
     """Every concept of the links file, its links kept as Arrow columns (``--all-concepts``).
 
     One concept per CUI (its highest UID, as the per-concept path takes it); its
@@ -73,7 +102,8 @@ def read_all_medgen(links: Path, names: Path | None, definitions: Path | None) -
     pairs = table.links.select(["cui", "pmid"])
     distinct = pairs.group_by(["cui", "pmid"], use_threads=False).aggregate([])
     warnings = tuple(str(r) for r in table.rejects)
-    return MedgenInput(tuple(concepts), (), {}, link_table=distinct, warnings=warnings)
+    completed, details = _details(concepts, concept_files, all_concepts=True)
+    return MedgenInput(completed, (), {}, link_table=distinct, warnings=warnings, details=details)
 
 
 def _concept(ref: ConceptRef, links: ConceptLinks | None, text: ConceptText | None) -> Concept:

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.bulk.citations import category_slices, order_links, select_category, type_flags
+from pipeline.bulk.concept_files import ConceptFileReader, detail_parts, detail_warnings
 from pipeline.bulk.executors import make_executor
 from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
 from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
@@ -85,6 +86,8 @@ class MedgenInput:
     # --all-concepts: every link as (cui, pmid) rows, distinct; ``links`` is then empty.
     link_table: pa.Table | None = None
     warnings: tuple[str, ...] = ()  # lines of the MedGen files that could not be read
+    # The concept files (MGCONSO, MGREL...): the detail tables are read from them.
+    details: ConceptFileReader | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +330,8 @@ def _publish(
     try:
         concepts = [c for _, c in medgen.concepts]
         writer.add("concepts/part-0.parquet", tables.concepts_table(concepts, None))
+        for relpath, schema, parts in detail_parts(medgen.details, concepts):
+            writer.add_stream(relpath, schema, parts)
         for category in categories:
             path = f"citations/category={category.name}/part-0.parquet"
             writer.add_stream(path, schemas.CITATIONS_FILE, citations[category.name])
@@ -487,9 +492,11 @@ def _manifest(
                 for p in parsed.parses
             ],
         },
-        "warnings": sorted({*parsed.warnings, *medgen.warnings}),
+        "warnings": sorted({*parsed.warnings, *medgen.warnings, *detail_warnings(medgen.details)}),
         "versions": library_versions(),
     }
+    if medgen.details is not None:
+        manifest["bulk"]["concept_files"] = medgen.details.manifest()
     if online is not None:
         manifest["ncbi"] = {
             db: {"db_build": i.db_build, "last_update": i.last_update}

@@ -197,8 +197,13 @@ def _first_names(
         names[(uid, cui)] = record.name if isinstance(record, MedgenLink) else None
 
 
-def _line_blocks(path: Path, block_bytes: int) -> Iterator[tuple[pa.Array, int, bool]]:
-    """(lines without their \\n, number of the first, whether the last had no \\n)."""
+def _line_blocks(
+    path: Path, block_bytes: int, check_header: Callable[[str], None] | None = None
+) -> Iterator[tuple[pa.Array, int, bool]]:
+    """(lines without their \\n, number of the first, whether the last had no \\n).
+
+    ``check_header`` is given line 1 (default: it must be the links file's header).
+    """
     raw = _open_raw(path)
     try:
         with _read_errors(path):
@@ -207,12 +212,21 @@ def _line_blocks(path: Path, block_bytes: int) -> Iterator[tuple[pa.Array, int, 
                 if _is_gzip(raw, path)
                 else raw
             )
-            yield from _blocks(stream, path, block_bytes)
+            yield from _blocks(stream, path, block_bytes, check_header or _links_header(path))
     finally:
         raw.close()
 
 
-def _blocks(stream: BinaryIO, path: Path, size: int) -> Iterator[tuple[pa.Array, int, bool]]:
+line_blocks = _line_blocks  # the block reader of the other bulk files
+
+
+def _links_header(path: Path) -> Callable[[str], None]:
+    return lambda line: expect_header(iter([(1, line)]), LINKS_HEADER, str(path))
+
+
+def _blocks(
+    stream: BinaryIO, path: Path, size: int, check_header: Callable[[str], None]
+) -> Iterator[tuple[pa.Array, int, bool]]:
     carry = b""
     number = 1  # the header is line 1
     header_done = False
@@ -225,9 +239,7 @@ def _blocks(stream: BinaryIO, path: Path, size: int) -> Iterator[tuple[pa.Array,
                 carry = data
                 continue
             header = data if end < 0 else data[: end + 1]
-            expect_header(
-                iter([(1, header.decode("utf-8", "surrogateescape"))]), LINKS_HEADER, str(path)
-            )
+            check_header(header.decode("utf-8", "surrogateescape"))
             data = b"" if end < 0 else data[end + 1 :]
             header_done = True
         if not chunk:

@@ -38,6 +38,11 @@ CONCEPTS = pa.schema(
             nullable=False,
         ),
         pa.field("db_build", _str),
+        pa.field("omim", pa.list_(_str), nullable=False),
+        pa.field("chromosome", _str),
+        pa.field("cytogenetic", _str),
+        pa.field("semantic_types", pa.list_(_str), nullable=False),
+        pa.field("mesh_ids", pa.list_(_str), nullable=False),
     ]
 )
 

@@ -90,6 +90,11 @@ def concepts_table(concepts: Iterable[Concept], db_build: str | None) -> pa.Tabl
                 {"name": n.name, "source": n.source, "preferred": n.preferred} for n in c.names
             ],
             "db_build": lambda c: db_build,
+            "omim": lambda c: list(c.omim),
+            "chromosome": "chromosome",
+            "cytogenetic": "cytogenetic",
+            "semantic_types": lambda c: list(c.semantic_types),
+            "mesh_ids": lambda c: list(c.mesh_ids),
         },
     )
 

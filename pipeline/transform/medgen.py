@@ -13,6 +13,8 @@ from lxml import etree
 
 from pipeline.errors import ResponseFormatError
 from pipeline.models import Concept, ConceptDefinition, ConceptName
+from pipeline.transform.concept_meta import ConceptDetails, concept_details
+from pipeline.transform.concept_meta import text_of as _text
 from pipeline.xmlsafe import parse_xml
 
 
@@ -22,13 +24,6 @@ class SummaryError:
 
     uid: int | None
     message: str
-
-
-def _text(el: etree._Element | None) -> str | None:
-    if el is None:
-        return None
-    value = " ".join("".join(str(t) for t in el.itertext()).split())
-    return value or None
 
 
 def parse_medgen_summaries(body: bytes) -> tuple[Concept | SummaryError, ...]:
@@ -47,20 +42,31 @@ def _one(doc: etree._Element) -> Concept | SummaryError:
     if cui is None or title is None:
         return SummaryError(uid, "DocumentSummary without ConceptId or Title")
     try:
-        names, definitions = _concept_meta(doc.findtext("ConceptMeta") or "")
+        names, definitions, details = _concept_meta(doc.findtext("ConceptMeta") or "")
     except ResponseFormatError as exc:
         return SummaryError(uid, f"ConceptMeta is not readable: {exc.detail}")
     definition, source = _definition(_text(doc.find("Definition")), definitions)
+    semantic_type = _text(doc.find("SemanticType"))
     return Concept(
         uid=uid,
         cui=cui,
         name=title,
         definition=definition,
         definition_source=source,
-        semantic_type=_text(doc.find("SemanticType")),
+        semantic_type=semantic_type,
         semantic_id=_text(doc.find("SemanticId")),
         names=names,
         definitions=definitions,
+        semantic_types=(semantic_type,) if semantic_type else (),
+        omim=details.omim,
+        chromosome=details.chromosome,
+        cytogenetic=details.cytogenetic,
+        mesh_ids=details.mesh_ids,
+        codes=details.codes,
+        genes=details.genes,
+        inheritance=details.inheritance,
+        features=details.features,
+        relations=details.relations,
     )
 
 
@@ -76,9 +82,9 @@ def _definition(
 
 def _concept_meta(
     meta: str,
-) -> tuple[tuple[ConceptName, ...], tuple[ConceptDefinition, ...]]:
+) -> tuple[tuple[ConceptName, ...], tuple[ConceptDefinition, ...], ConceptDetails]:
     if not meta.strip():
-        return (), ()
+        return (), (), ConceptDetails()
     # ConceptMeta is a run of sibling elements: wrap it to make one document.
     root = parse_xml(f"<ConceptMeta>{meta}</ConceptMeta>".encode(), what="ConceptMeta")
     names = tuple(
@@ -91,4 +97,4 @@ def _concept_meta(
         for el in root.iterfind("Definitions/Definition")
         if (t := _text(el))
     )
-    return names, definitions
+    return names, definitions, concept_details(root)

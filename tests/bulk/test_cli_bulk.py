@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from tests.bulk.test_bulk import CUI, DELETED, _pubmed_xml, write_baseline_and_update
+from tests.conftest import ROOT
 from tests.extract.test_download import fake  # noqa: F401  (the loopback FTP fixture)
 
 
@@ -28,6 +30,23 @@ def medgen_files(folder: Path) -> dict[str, bytes]:
         "NAMES.RRF.gz": gzip.compress(names.encode()),
         "MGDEF.RRF.gz": gzip.compress(definitions.encode()),
     }
+
+
+FTP = ROOT / "tests" / "data" / "medgen_ftp"
+# Remote path -> the fixture it is served from (gzipped as NCBI serves it when named .gz).
+CONCEPT_FILES = {
+    "pub/medgen/MGCONSO.RRF.gz": "MGCONSO.RRF",
+    "pub/medgen/MGSTY.RRF.gz": "MGSTY.RRF",
+    "pub/medgen/MGREL.RRF.gz": "MGREL.RRF",
+    "pub/medgen/MedGen_HPO_OMIM_Mapping.txt.gz": "MedGen_HPO_OMIM_Mapping.txt",
+    "gene/DATA/mim2gene_medgen": "mim2gene_medgen",
+}
+CONCEPT_OPTIONS = ("--conso", "--semantic-types", "--relations", "--hpo-omim", "--mim2gene")
+
+
+def concept_file_bytes(remote: str) -> bytes:
+    data = (FTP / CONCEPT_FILES[remote]).read_bytes()
+    return gzip.compress(data) if remote.endswith(".gz") else data
 
 
 def bulk_args(folder: Path, out: Path, *concepts: str) -> list[str]:
@@ -55,6 +74,8 @@ def invoke(*args: str):
 def test_download_then_bulk_then_show(fake, tmp_path):  # noqa: F811
     for name, data in medgen_files(tmp_path).items():
         fake.add(f"pub/medgen/{name}", data)
+    for remote in CONCEPT_FILES:
+        fake.add(remote, concept_file_bytes(remote))
     for path in write_baseline_and_update(tmp_path / "made"):
         fake.add(f"pubmed/baseline/{path.name}", path.read_bytes())
     downloads = tmp_path / "downloads"
@@ -62,7 +83,12 @@ def test_download_then_bulk_then_show(fake, tmp_path):  # noqa: F811
         "download", "--medgen", "--baseline", "--base-url", fake.base_url, "--dest", str(downloads)
     )
     assert fetched.exit_code == 0, fetched.output
-    assert len(fetched.output.split()) == 5
+    assert len(fetched.output.split()) == 10
+    concept_args = [
+        a
+        for option, remote in zip(CONCEPT_OPTIONS, CONCEPT_FILES, strict=True)
+        for a in (option, str(downloads / remote.rsplit("/", 1)[1]))
+    ]
 
     out = tmp_path / "out"
     built = invoke(
@@ -79,10 +105,15 @@ def test_download_then_bulk_then_show(fake, tmp_path):  # noqa: F811
         str(downloads / "NAMES.RRF.gz"),
         "--definitions",
         str(downloads / "MGDEF.RRF.gz"),
+        *concept_args,
         "--pubmed",
         str(downloads),
     )
     assert built.exit_code == 0, built.output
+    manifest = json.loads((out / "current" / "manifest.json").read_text())
+    read = manifest["bulk"]["concept_files"]["files"]
+    assert read["MGCONSO.RRF.gz"]["lines"] == 12
+    assert manifest["files"]["concept_codes/part-0.parquet"]["rows"] == 0  # Bloom only
     shown = invoke("show", CUI, "--out", str(out), "--limit", "2")
     assert shown.exit_code == 0
     assert "Acute leukemia that does not respond to treatment.\u00a0[from NCI]" in shown.output

@@ -41,7 +41,8 @@ def _fragment(element: etree._Element) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FakeConcept:
-    """One MedGen concept; ``raw_xml`` (a whole DocumentSummary) wins over the fields."""
+    """One MedGen concept; ``raw_xml`` (a whole DocumentSummary) wins over the fields,
+    ``concept_meta`` over the ConceptMeta made from them."""
 
     uid: int | str
     concept_id: str
@@ -53,6 +54,9 @@ class FakeConcept:
     semantic_type: str = "Disease or Syndrome"
     modification_date: str = ""
     raw_xml: str | None = None
+    # A whole ConceptMeta (unescaped XML: Names, Definitions, OMIM, ClinicalFeatures...),
+    # served in place of the one made from the fields above.
+    concept_meta: str | None = None
 
     def document_summary(self) -> str:
         if self.raw_xml is not None:
@@ -61,6 +65,8 @@ class FakeConcept:
 
 
 def _concept_meta(concept: FakeConcept) -> str:
+    if concept.concept_meta is not None:
+        return concept.concept_meta
     names = [f'<Name SAB="MedGen" TTY="PT" type="preferred">{xml_text(concept.title)}</Name>']
     names += [
         f'<Name SAB="MedGen" TTY="SY" type="syn">{xml_text(s)}</Name>' for s in concept.synonyms
