@@ -30,7 +30,7 @@ from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.rawstore import RawStore, RunJournal
 from pipeline.extract.retry import RetryPolicy
-from pipeline.load import tables
+from pipeline.load import schemas, tables
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import SnapshotWriter, remove_stale_staging
 from pipeline.logs import CONCEPT, RUN_ID
@@ -54,6 +54,8 @@ class BuildOptions:
     allow_partial: bool = False
     wait_lock: bool = False
     progress: bool = False
+    # The tables to write (--tables); concepts and rejects always are.
+    tables: tuple[str, ...] = schemas.SELECTABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,10 +368,11 @@ def _load(
         writer.add(
             "concepts/part-0.parquet", tables.concepts_table(concepts, dbinfo["medgen"].db_build)
         )
-        for category in settings.categories:
+        for category in settings.categories if "citations" in options.tables else ():
             table = tables.citations_table(rows[category.name])
             writer.add(f"citations/category={category.name}/part-0.parquet", table)
-        for relpath, table in tables.article_tables(loaded, articles.rejects).items():
+        built = tables.article_tables(loaded, articles.rejects, options.tables)
+        for relpath, table in built.items():
             writer.add(relpath, table)
         manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
     except BaseException:

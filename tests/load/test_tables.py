@@ -44,6 +44,12 @@ def test_article_tables_gives_every_pubmed_table_with_its_schema(tables: dict[st
         "editors/part-0.parquet": schemas.EDITORS,
         "investigators/part-0.parquet": schemas.INVESTIGATORS,
         "journals/part-0.parquet": schemas.JOURNALS,
+        **{
+            f"{name}/part-0.parquet": schemas.TABLES[name]
+            for name in schemas.SELECTABLE
+            if name not in ("articles", "authors", "editors", "investigators", "journals")
+            and name != "citations"
+        },
         "rejects/part-0.parquet": schemas.REJECTS,
     }
     assert {path: t.schema for path, t in tables.items()} == expected
