@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from pipeline.errors import SnapshotError
 from pipeline.load.reader import SnapshotView
+from pipeline.load.snapshot import PART
 from pipeline.transform.citations import citation_line
+
+# show --annotate: what is said after a citation's PMID, in this order.
+RETRACTED = " [Retracted]"
+ERRATUM = " [Erratum]"
+CONCERN = " [Expression of concern]"
+_BY_LINK = {"RetractionIn": RETRACTED, "ErratumIn": ERRATUM, "ExpressionOfConcernIn": CONCERN}
 
 
 def render_header(view: SnapshotView) -> str:
@@ -20,11 +31,62 @@ def render_header(view: SnapshotView) -> str:
     return "\n".join(lines)
 
 
-def render_citations(view: SnapshotView, *, category: str | None, limit: int | None) -> str:
-    return "\n\n".join(_blocks(view, category, limit))
+def render_citations(
+    view: SnapshotView,
+    *,
+    category: str | None,
+    limit: int | None,
+    marks: Mapping[int, str] | None = None,
+) -> str:
+    """The page's listing; ``marks`` (see citation_marks): text put after a PMID's line."""
+    return "\n\n".join(_blocks(view, category, limit, marks or {}))
 
 
-def _blocks(view: SnapshotView, only: str | None, limit: int | None) -> Iterator[str]:
+def citation_marks(snapshot: Path) -> dict[int, str]:
+    """Per PMID, its marks (`` [Retracted]``, `` [Erratum]``, `` [Expression of concern]``)
+    from the snapshot's articles and comments_corrections tables, whichever it has."""
+    found: dict[int, set[str]] = {}
+    for pmid, mark in _article_marks(snapshot / "articles" / PART):
+        found.setdefault(pmid, set()).add(mark)
+    for pmid, mark in _link_marks(snapshot / "comments_corrections" / PART):
+        found.setdefault(pmid, set()).add(mark)
+    order = (RETRACTED, ERRATUM, CONCERN)
+    return {pmid: "".join(m for m in order if m in marks) for pmid, marks in found.items()}
+
+
+def _read(path: Path, columns: list[str]) -> list[dict[str, object]] | None:
+    if not path.exists():
+        return None  # a snapshot built with --tables without it
+    try:
+        rows: list[dict[str, object]] = pq.read_table(path, columns=columns).to_pylist()
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"cannot read {path}: {exc}") from exc
+    return rows
+
+
+def _article_marks(path: Path) -> Iterator[tuple[int, str]]:
+    columns = ["pmid", "retracted", "erratum_pmids", "expression_of_concern"]
+    for row in _read(path, columns) or ():
+        pmid = int(str(row["pmid"]))
+        if row["retracted"]:
+            yield pmid, RETRACTED
+        if row["erratum_pmids"]:
+            yield pmid, ERRATUM
+        if row["expression_of_concern"]:
+            yield pmid, CONCERN
+
+
+def _link_marks(path: Path) -> Iterator[tuple[int, str]]:
+    # An ErratumIn link that names no PMID still says the record was corrected.
+    for row in _read(path, ["pmid", "ref_type"]) or ():
+        mark = _BY_LINK.get(str(row["ref_type"]))
+        if mark is not None:
+            yield int(str(row["pmid"])), mark
+
+
+def _blocks(
+    view: SnapshotView, only: str | None, limit: int | None, marks: Mapping[int, str]
+) -> Iterator[str]:
     group: str | None = None
     for cat in view.categories:
         rows = (
@@ -38,10 +100,10 @@ def _blocks(view: SnapshotView, only: str | None, limit: int | None) -> Iterator
         yield cat.heading
         if cat.subheading:
             yield cat.subheading
-        yield "\n".join(_entry(r) for r in rows)
+        yield "\n".join(_entry(r, marks) for r in rows)
 
 
-def _entry(row: dict[str, object]) -> str:
+def _entry(row: dict[str, object], marks: Mapping[int, str]) -> str:
     authors = str(row["authors_display"] or "")
     line = citation_line(
         row["source"] if isinstance(row["source"], str) else None,
@@ -50,4 +112,10 @@ def _entry(row: dict[str, object]) -> str:
         int(str(row["pmid"])),
         free_pmc=bool(row["pmcid"]),
     )
+    if marks:
+        pmid = int(str(row["pmid"]))
+        mark = marks.get(pmid, "")
+        if row.get("retracted") and RETRACTED not in mark:
+            mark = RETRACTED + mark
+        line += mark
     return f"{authors}\n{line}" if authors else line

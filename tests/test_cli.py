@@ -126,3 +126,42 @@ def test_json_logs_are_one_object_per_line_with_request_fields(tmp_path):
     assert all(r["run_id"] and r["attempt"] == 1 and r["elapsed"] >= 0 for r in requests)
     assert "C4725027" in {r["concept"] for r in requests}
     assert "K-77" not in result.stderr
+
+
+def test_build_with_the_thin_table_set_writes_only_those_tables_and_show_is_unchanged(tmp_path):
+    thin = "articles,authors,journals,citations"
+    built = invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW,
+        "--out", str(tmp_path), "--tables", thin,
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    snapshot = Path(built.output.strip())
+    written = {p.name for p in snapshot.iterdir() if p.is_dir()}
+    assert written == {"articles", "authors", "journals", "citations", "concepts", "rejects"}
+    full = tmp_path / "full"
+    assert (
+        invoke(
+            "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(full)
+        ).exit_code
+        == 0
+    )
+    assert {"mesh_headings", "article_references", "history"} <= {
+        p.name for p in (full / "current").iterdir()
+    }
+    shown = invoke("show", "C4725027", "--out", str(tmp_path), "--limit", "5")
+    assert shown.output == invoke("show", "C4725027", "--out", str(full), "--limit", "5").output
+    annotated = invoke("show", "C4725027", "--out", str(full), "--limit", "5", "--annotate")
+    assert annotated.exit_code == 0
+    assert annotated.output == shown.output  # the demo records carry no corrections
+
+
+@pytest.mark.parametrize("command", ["build", "bulk"])
+def test_an_unknown_table_in_tables_is_a_usage_error_naming_it(tmp_path, command):
+    args = ["--concept", "C4725027", "--tables", "articles,references,mesh"]
+    if command == "bulk":
+        links = str(ROOT / "tests" / "data" / "bulk" / "medgen_pubmed_lnk.txt.gz")
+        args += ["--links", links, "--pubmed", DEMO_RAW]
+    result = invoke(command, *args, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "'references', 'mesh'" in result.output
+    assert "article_references" in result.output  # what it may have meant
