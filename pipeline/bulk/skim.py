@@ -63,10 +63,16 @@ READS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Elements too rare to pay for the scan on their own (a few records in a thousand).
+_RARE = frozenset({"GeneSymbolList", "PersonalNameSubjectList"})
+
+
 def skipped_for(tables: Collection[str]) -> tuple[str, ...]:
-    """The elements of SKIPPED that none of ``tables`` reads, in SKIPPED's order."""
+    """The elements of SKIPPED that none of ``tables`` reads, in SKIPPED's order;
+    none when only rare ones are left (the scan would cost more than it spares)."""
     read = {name for table in tables for name in READS.get(table, ())}
-    return tuple(name for name in SKIPPED if name not in read)
+    cut = tuple(name for name in SKIPPED if name not in read)
+    return cut if set(cut) - _RARE else ()
 
 
 # The skipped elements the PubMed DTD lets hold elements of their own name.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from functools import cache
 
 from lxml import etree
 
@@ -63,7 +64,9 @@ def _ident(el: etree._Element, attr: str) -> str | None:
 def _major(el: etree._Element) -> bool:
     # MajorTopicYN is "Y" or "N" as PubMed writes it; anything else is not major.
     value = el.get("MajorTopicYN")
-    return value == "Y" or (value is not None and value.strip().upper() == "Y")
+    if value == "N" or value is None:
+        return False
+    return value == "Y" or value.strip().upper() == "Y"
 
 
 # How many digits follow the letter of each kind of UI.
@@ -93,32 +96,31 @@ def mesh_headings(lists: Iterable[etree._Element], problems: list[str]) -> tuple
             for child in heading:
                 tag = child.tag
                 if tag == "QualifierName":
-                    ui = _ident(child, "UI")
-                    if ui is not None:
-                        _check(problems, "MeSH qualifier", ui, "Q", _DESCRIPTOR_DIGITS)
-                    qualifiers.append(_qualifier(ui=ui, name=flatten(child), major=_major(child)))
+                    ui = child.get("UI")
+                    if ui is not None and not _well_formed(ui, "Q", _DESCRIPTOR_DIGITS):
+                        ui = _ident(child, "UI")
+                        if ui is not None:
+                            _check(problems, "MeSH qualifier", ui, "Q", _DESCRIPTOR_DIGITS)
+                    qualifiers.append(_qualifier(ui, flatten(child), _major(child)))
                 elif tag == "DescriptorName" and descriptor is None:
                     descriptor = child
             if descriptor is None:
                 d_ui = d_name = d_type = None
                 d_major = False
             else:
-                d_ui = _ident(descriptor, "UI")
-                if d_ui is not None:
-                    _check(problems, "MeSH descriptor", d_ui, "D", _DESCRIPTOR_DIGITS)
+                d_ui = descriptor.get("UI")
+                if d_ui is not None and not _well_formed(d_ui, "D", _DESCRIPTOR_DIGITS):
+                    d_ui = _ident(descriptor, "UI")
+                    if d_ui is not None:
+                        _check(problems, "MeSH descriptor", d_ui, "D", _DESCRIPTOR_DIGITS)
                 d_name = flatten(descriptor)
                 d_major = _major(descriptor)
-                d_type = _ident(descriptor, "Type")
+                d_type = _ident(descriptor, "Type") if descriptor.get("Type") is not None else None
+            major = d_major
+            if qualifiers and not major:
+                major = any(q.major for q in qualifiers)
             out.append(
-                _heading(
-                    position=len(out) + 1,
-                    descriptor_ui=d_ui,
-                    descriptor_name=d_name,
-                    descriptor_major=d_major,
-                    descriptor_type=d_type,
-                    qualifiers=tuple(qualifiers),
-                    major=d_major or any(q.major for q in qualifiers),
-                )
+                _heading(len(out) + 1, d_ui, d_name, d_major, d_type, tuple(qualifiers), major)
             )
     return tuple(out)
 
@@ -199,8 +201,15 @@ def pmid_value(el: etree._Element | None) -> int | None:
     """A PMID element's number; None when absent or not a positive number."""
     if el is None:
         return None
-    text = (el.text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
+    text = el.text
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        text = text.strip()
+        if not (text.isascii() and text.isdigit()):
+            return None
+    number = int(text)
+    return number if number > 0 else None
 
 
 def comments_corrections(lists: Iterable[etree._Element]) -> tuple[CommentCorrection, ...]:
@@ -275,7 +284,7 @@ def history(lists: Iterable[etree._Element]) -> tuple[HistoryDate, ...]:
     out: list[HistoryDate] = []
     for hist in lists:
         for when in hist.iterchildren("PubMedPubDate"):
-            out.append(_history(status=_ident(when, "PubStatus"), date=day_of(when)))
+            out.append(_history(when.get("PubStatus"), day_of(when)))
     return tuple(out)
 
 
@@ -294,6 +303,12 @@ def day_of(el: etree._Element | None) -> datetime.date | None:
             day = child.text
     if year is None or month is None or day is None:
         return None
+    return _day(year, month, day)
+
+
+@cache
+def _day(year: str, month: str, day: str) -> datetime.date | None:
+    # Cached: a record's history dates repeat across the records of a file.
     year, day = year.strip(), day.strip()
     number = month_number(month)
     if number is None or not (year + day).isascii() or not year.isdigit() or not day.isdigit():
