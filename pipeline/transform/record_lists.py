@@ -274,7 +274,12 @@ def _references_into(lists: Iterable[etree._Element], out: list[Reference]) -> N
                         display = clean_doi(el.text)
                         doi = doi_key(display) if display is not None else None
                 elif kind == "pmc" and pmcid is None:
-                    pmcid = normalize_pmcid(el.text)
+                    text = el.text
+                    # Most are written "PMC123": nothing to normalize.
+                    if text is not None and text[:3] == "PMC" and text[3:].isdigit():
+                        pmcid = text
+                    else:
+                        pmcid = normalize_pmcid(text)
         if current is not None:
             out.append(_reference(len(out) + 1, citation, pmid, doi, pmcid))
 
