@@ -135,3 +135,22 @@ def test_a_concept_with_names_but_no_links_is_found_with_no_uid_and_no_citations
     assert concepts["C0000077"]["uid"] is None
     assert concepts["C0000077"]["name"] == "Lonely"
     assert concepts[CUI]["uid"] == 1662593
+
+
+def test_bulk_with_the_thin_tables_writes_those_and_the_same_rows_as_all_tables(tmp_path):
+    for name, data in medgen_files(tmp_path).items():
+        (tmp_path / name).write_bytes(data)
+    write_baseline_and_update(tmp_path / "pubmed")
+    thin, full = tmp_path / "thin", tmp_path / "full"
+    args = ["--tables", "articles,authors,journals,citations"]
+    assert invoke(*bulk_args(tmp_path, thin, CUI), *args).exit_code == 0
+    assert invoke(*bulk_args(tmp_path, full, CUI)).exit_code == 0
+    written = {p.name for p in (thin / "current").iterdir() if p.is_dir()}
+    assert written == {"articles", "authors", "journals", "citations", "concepts", "rejects"}
+    assert {"mesh_headings", "history", "article_ids"} <= {
+        p.name for p in (full / "current").iterdir()
+    }
+    for table in sorted(written):
+        assert pq.read_table(thin / "current" / table).equals(
+            pq.read_table(full / "current" / table)
+        ), table
