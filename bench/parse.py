@@ -1,22 +1,30 @@
 """Parse benchmark: our bulk parse against a bare lxml pass and two peers, same files, same run.
 
-    make bench            (or: .venv-bench/bin/python bench/parse.py [--records N])
+    make bench            (or: .venv-bench/bin/python bench/parse.py [--records N] [--runs 3])
 
 Builds a corpus of real-shaped PubmedArticle records (from ../shared/ncbi-samples
 when present, else the project's demo records), replicated with fresh PMIDs to
 100,000 articles in 4 gzipped files, plus one 30,000-record file for peak memory.
 Each engine runs in its own subprocess so its peak RSS is its own:
 
-    floor          lxml.etree.iterparse over the 4 files, each record cleared
-    ours           pipeline.bulk.parse.parse_file: parse + normalize + Parquet, 1 process
-                   (gzip read with isal; lxml is handed the stream without the
-                   subtrees no table reads, see pipeline/bulk/skim.py)
-    ours_2proc     the same through the process pool with 2 workers
-    biopython      Bio.Entrez.read of one file (it holds the whole file in memory)
-    pubmed_parser  pubmed_parser.parse_medline_xml (installed in the bench venv only)
+    floor               lxml.etree.iterparse over the 4 files, each record cleared
+    ours                pipeline.bulk.parse.parse_file with all tables: parse + normalize
+                        + Parquet, 1 process (gzip read with isal)
+    ours_thin           the same with --tables articles,authors,journals,citations: lxml
+                        is handed the stream without the subtrees those tables never read
+                        (pipeline/bulk/skim.py)
+    ours_2proc          ours (all tables) through the process pool with 2 workers
+    biopython           Bio.Entrez.read of one file (it holds the whole file in memory)
+    pubmed_parser_full  pubmed_parser.parse_medline_xml(author_list=True,
+                        reference_list=True), its most complete parse
+    pubmed_parser       pubmed_parser.parse_medline_xml with its defaults
+                        (pubmed_parser is installed in the bench venv only)
 
-Prints records/s, MB/s (uncompressed XML), peak RSS and each ratio to the floor;
-the last line is ``RESULT {json}``. No timing threshold lives in any test.
+Every engine runs ``--runs`` times (3), the rounds interleaved (each round runs
+every engine once) so that a machine's load moves all of them alike; each figure
+is the median of its runs. Prints records/s, MB/s (uncompressed XML), peak RSS
+and each ratio to the floor; the last line is ``RESULT {json}``. No timing
+threshold lives in any test.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import gzip
 import json
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,6 +128,14 @@ def engine_ours(paths: list[str]) -> int:
         return sum(len(parse_file(p, i, work).pmids) for i, p in enumerate(paths))
 
 
+def engine_ours_thin(paths: list[str]) -> int:
+    from pipeline.bulk.parse import parse_file
+    from pipeline.load.schemas import THIN
+
+    with tempfile.TemporaryDirectory() as work:
+        return sum(len(parse_file(p, i, work, selected=THIN).pmids) for i, p in enumerate(paths))
+
+
 def engine_ours_2proc(paths: list[str]) -> int:
     from pipeline.bulk.executors import ProcessExecutor
     from pipeline.bulk.parse import parse_file
@@ -148,13 +165,26 @@ def engine_pubmed_parser(paths: list[str]) -> int:
     return sum(sum(1 for _ in pubmed_parser.parse_medline_xml(p)) for p in paths)
 
 
+def engine_pubmed_parser_full(paths: list[str]) -> int:
+    import pubmed_parser
+
+    return sum(
+        sum(1 for _ in pubmed_parser.parse_medline_xml(p, author_list=True, reference_list=True))
+        for p in paths
+    )
+
+
 ENGINES = {
     "floor": engine_floor,
     "ours": engine_ours,
+    "ours_thin": engine_ours_thin,
     "ours_2proc": engine_ours_2proc,
     "biopython": engine_biopython,
+    "pubmed_parser_full": engine_pubmed_parser_full,
     "pubmed_parser": engine_pubmed_parser,
 }
+# Engines over the 4 files, in the order each round runs them.
+FILE_ENGINES = ("floor", "ours", "ours_thin", "ours_2proc", "pubmed_parser_full", "pubmed_parser")
 
 
 def child(engine: str, paths: list[str]) -> None:
@@ -207,11 +237,24 @@ def _uncompressed(path: Path) -> int:
     return _SIZES[path]
 
 
+def _keep(runs: list[dict[str, float]], result: dict[str, float] | None) -> None:
+    if result is not None:
+        runs.append(result)
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float] | None:
+    """Each figure the median of its runs (records are the same in every run)."""
+    if not runs:
+        return None
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=4)
     parser.add_argument("--rss-records", type=int, default=30_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per engine (median)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -221,28 +264,43 @@ def main() -> None:
     print(f"corpus: {args.records} records in {len(paths)} gzipped files, from {origin}")
     print(
         "floor and peers read all of the XML through the gzip module; ours reads gzip with"
-        " isal and parses the stream without the subtrees no table reads (bulk/skim.py)"
+        " isal; ours_thin parses the stream without the subtrees its tables never read"
+        " (bulk/skim.py)"
     )
-    results: dict[str, dict[str, float] | None] = {}
-    for engine in ("floor", "ours", "ours_2proc", "pubmed_parser"):
-        results[engine] = measure(engine, paths)
-    # Bio.Entrez.read holds a whole file: one file is enough to know its rate.
-    results["biopython"] = measure("biopython", paths[:1])
-    rss = measure("ours", [rss_file])
+    runs: dict[str, list[dict[str, float]]] = {e: [] for e in ENGINES}
+    rss_runs: list[dict[str, float]] = []
+    for round_ in range(args.runs):
+        print(f"round {round_ + 1} of {args.runs}", flush=True)
+        for engine in FILE_ENGINES:
+            _keep(runs[engine], measure(engine, paths))
+        # Bio.Entrez.read holds a whole file: one file is enough to know its rate.
+        _keep(runs["biopython"], measure("biopython", paths[:1]))
+        _keep(rss_runs, measure("ours", [rss_file]))
+    results = {engine: _median(r) for engine, r in runs.items()}
+    rss = _median(rss_runs)
     floor = results["floor"]
     for engine, r in results.items():
         if r is None:
             continue
         ratio = r["rps"] / floor["rps"] if floor else float("nan")
         print(
-            f"  {engine:14s} {r['records']:>8.0f} records {r['rps']:>9.0f} rec/s "
+            f"  {engine:18s} {r['records']:>8.0f} records {r['rps']:>9.0f} rec/s "
             f"{r['mbps']:>7.1f} MB/s  peak RSS {r['peak_rss_mb']:>7.0f} MB  x{ratio:.2f} of floor"
+            f"  (median of {len(runs[engine])})"
         )
     ours, two = results["ours"], results["ours_2proc"]
     speedup = two["rps"] / ours["rps"] if ours and two else None
     print(f"  1 -> 2 processes: x{speedup:.2f}" if speedup else "  1 -> 2 processes: n/a")
     if rss:
         print(f"  ours on one {args.rss_records}-record file: peak RSS {rss['peak_rss_mb']:.0f} MB")
+    for name, peer in (
+        ("pubmed_parser full", "pubmed_parser_full"),
+        ("pubmed_parser defaults", "pubmed_parser"),
+        ("Bio.Entrez.read", "biopython"),
+    ):
+        other = results[peer]
+        if ours and other:
+            print(f"  ours (all tables) / {name}: x{ours['rps'] / other['rps']:.2f}")
 
     def rps(name: str) -> float | None:
         r = results.get(name)
@@ -251,9 +309,12 @@ def main() -> None:
     summary = {
         "floor_rps": rps("floor"),
         "ours_rps": rps("ours"),
+        "ours_thin_rps": rps("ours_thin"),
         "ours_2proc_rps": rps("ours_2proc"),
         "biopython_rps": rps("biopython"),
         "pubmed_parser_rps": rps("pubmed_parser"),
+        "pubmed_parser_full_rps": rps("pubmed_parser_full"),
+        "runs": args.runs,
         "ours_peak_rss_mb": round(rss["peak_rss_mb"], 1) if rss else None,
         "speedup_2proc": round(speedup, 2) if speedup else None,
     }

@@ -30,9 +30,10 @@ from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
 from pipeline.errors import MedgenEtlError, NoSnapshotError, UsageError
 from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
-from pipeline.listing import demo_notice, render_citations, render_header
+from pipeline.listing import citation_marks, demo_notice, render_citations, render_header
+from pipeline.load import schemas
 from pipeline.load.manifest import read_manifest
-from pipeline.load.reader import snapshot_view
+from pipeline.load.reader import open_snapshot, snapshot_view
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
@@ -154,6 +155,26 @@ def _settings(config: Path | None, categories: Path | None, **overrides: Any) ->
     )
 
 
+def _tables(spec: str | None) -> tuple[str, ...]:
+    """``--tables a,b,...``: the tables to write, in snapshot order (None: all)."""
+    if spec is None:
+        return schemas.SELECTABLE
+    named = [t.strip() for t in spec.split(",") if t.strip()]
+    unknown = [t for t in named if t not in schemas.SELECTABLE]
+    if unknown or not named:
+        raise UsageError(
+            f"unknown table(s) {', '.join(map(repr, unknown)) or 'none named'} in --tables; "
+            f"choose among {', '.join(schemas.SELECTABLE)}"
+        )
+    return tuple(t for t in schemas.SELECTABLE if t in named)
+
+
+_TABLES_HELP = (
+    "Write only these tables, comma-separated [default: all]; concepts and rejects are "
+    "always written. articles,authors,journals,citations is the fastest."
+)
+
+
 @main.command(name="build")
 @click.pass_context
 @click.option(
@@ -215,6 +236,7 @@ def _settings(config: Path | None, categories: Path | None, **overrides: Any) ->
 @click.option(
     "--dry-run", is_flag=True, help="Print the request plan (count-only searches); write nothing."
 )
+@click.option("--tables", "table_spec", metavar="A,B,...", help=_TABLES_HELP)
 @handled
 def build_command(
     ctx: click.Context,
@@ -231,8 +253,10 @@ def build_command(
     allow_partial: bool,
     wait_lock: bool,
     dry_run: bool,
+    table_spec: str | None,
 ) -> None:
     """Fetch, normalize and publish a snapshot; print its path."""
+    selected = _tables(table_spec)
     refs = _refs(concepts, concepts_file)
     settings = _settings(config, categories, out_dir=out, timeout=timeout)
     options = BuildOptions(
@@ -244,6 +268,7 @@ def build_command(
         allow_partial=allow_partial,
         wait_lock=wait_lock,
         progress=bool(ctx.obj and ctx.obj.get("progress")),
+        tables=selected,
     )
     if dry_run:
         click.echo(describe_plan(plan(settings, options)))
@@ -266,8 +291,15 @@ def build_command(
     type=click.IntRange(min=1),
     help="At most N citations per heading (the page shows 5).",
 )
+@click.option(
+    "--annotate",
+    is_flag=True,
+    help="Mark retracted, corrected (erratum) and concerned-about citations after their PMID.",
+)
 @handled
-def show_command(concept: str, out: Path, category: str | None, limit: int | None) -> None:
+def show_command(
+    concept: str, out: Path, category: str | None, limit: int | None, annotate: bool
+) -> None:
     """Print a concept's citations from the current snapshot, as the MedGen page does."""
     snapshot = current_snapshot(out)
     view = snapshot_view(snapshot, concept)
@@ -277,7 +309,8 @@ def show_command(concept: str, out: Path, category: str | None, limit: int | Non
         raise UsageError(f"unknown category {category!r}; this snapshot has {', '.join(names)}")
     click.echo(render_header(view))
     click.echo()
-    click.echo(render_citations(view, category=category, limit=limit))
+    marks = citation_marks(open_snapshot(snapshot)) if annotate else None
+    click.echo(render_citations(view, category=category, limit=limit, marks=marks))
 
 
 @main.command(name="verify")
@@ -409,6 +442,7 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
 @click.option("--per-category", type=click.IntRange(min=1))
 @click.option("--allow-partial", is_flag=True)
 @click.option("--wait-lock", is_flag=True)
+@click.option("--tables", "table_spec", metavar="A,B,...", help=_TABLES_HELP)
 @handled
 def bulk_command(
     concepts: tuple[str, ...],
@@ -434,6 +468,7 @@ def bulk_command(
     per_category: int | None,
     allow_partial: bool,
     wait_lock: bool,
+    table_spec: str | None,
 ) -> None:
     """Build a snapshot from MedGen and PubMed bulk files; print its path.
 
@@ -443,6 +478,7 @@ def bulk_command(
     With --online they come from E-utilities searches as in build, and linked
     PMIDs the files lack are fetched by efetch.
     """
+    selected = _tables(table_spec)
     settings = _settings(config, categories, out_dir=out)
     if online:
         settings.require_email()
@@ -467,6 +503,7 @@ def bulk_command(
         per_category=per_category,
         allow_partial=allow_partial,
         wait_lock=wait_lock,
+        tables=selected,
     )
     snapshot, _ = bulk_build(settings, medgen, options)
     click.echo(str(snapshot))

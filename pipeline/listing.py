@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pipeline.load.reader import SnapshotView
+from pipeline.load.reader import PublishedSnapshot, SnapshotView
+from pipeline.load.snapshot import PART
 from pipeline.transform.citations import citation_line
 
 DEMO_SOURCE = "demo"
@@ -22,6 +23,13 @@ def demo_notice(manifest: Mapping[str, Any]) -> str | None:
     )
 
 
+# show --annotate: what is said after a citation's PMID, in this order.
+RETRACTED = " [Retracted]"
+ERRATUM = " [Erratum]"
+CONCERN = " [Expression of concern]"
+_BY_LINK = {"RetractionIn": RETRACTED, "ErratumIn": ERRATUM, "ExpressionOfConcernIn": CONCERN}
+
+
 def render_header(view: SnapshotView) -> str:
     c = view.concept
     lines = [c["name"], "", "MedGen UID:", str(c["uid"]), "Concept ID:", c["cui"]]
@@ -34,11 +42,62 @@ def render_header(view: SnapshotView) -> str:
     return "\n".join(lines)
 
 
-def render_citations(view: SnapshotView, *, category: str | None, limit: int | None) -> str:
-    return "\n\n".join(_blocks(view, category, limit))
+def render_citations(
+    view: SnapshotView,
+    *,
+    category: str | None,
+    limit: int | None,
+    marks: Mapping[int, str] | None = None,
+) -> str:
+    """The page's listing; ``marks`` (see citation_marks): text put after a PMID's line."""
+    return "\n\n".join(_blocks(view, category, limit, marks or {}))
 
 
-def _blocks(view: SnapshotView, only: str | None, limit: int | None) -> Iterator[str]:
+def citation_marks(snapshot: PublishedSnapshot) -> dict[int, str]:
+    """Per PMID, its marks (`` [Retracted]``, `` [Erratum]``, `` [Expression of concern]``)
+    from the snapshot's articles and comments_corrections tables, whichever it has."""
+    found: dict[int, set[str]] = {}
+    for pmid, mark in _article_marks(snapshot):
+        found.setdefault(pmid, set()).add(mark)
+    for pmid, mark in _link_marks(snapshot):
+        found.setdefault(pmid, set()).add(mark)
+    order = (RETRACTED, ERRATUM, CONCERN)
+    return {pmid: "".join(m for m in order if m in marks) for pmid, marks in found.items()}
+
+
+def _read(snapshot: PublishedSnapshot, table: str, columns: list[str]) -> list[dict[str, object]]:
+    """Rows of a published table through the checked reader; none when the snapshot was
+    built without it (--tables)."""
+    rel = f"{table}/{PART}"
+    if rel not in snapshot.files:
+        return []
+    rows: list[dict[str, object]] = snapshot.read(rel).select(columns).to_pylist()
+    return rows
+
+
+def _article_marks(snapshot: PublishedSnapshot) -> Iterator[tuple[int, str]]:
+    columns = ["pmid", "retracted", "erratum_pmids", "expression_of_concern"]
+    for row in _read(snapshot, "articles", columns):
+        pmid = int(str(row["pmid"]))
+        if row["retracted"]:
+            yield pmid, RETRACTED
+        if row["erratum_pmids"]:
+            yield pmid, ERRATUM
+        if row["expression_of_concern"]:
+            yield pmid, CONCERN
+
+
+def _link_marks(snapshot: PublishedSnapshot) -> Iterator[tuple[int, str]]:
+    # An ErratumIn link that names no PMID still says the record was corrected.
+    for row in _read(snapshot, "comments_corrections", ["pmid", "ref_type"]):
+        mark = _BY_LINK.get(str(row["ref_type"]))
+        if mark is not None:
+            yield int(str(row["pmid"])), mark
+
+
+def _blocks(
+    view: SnapshotView, only: str | None, limit: int | None, marks: Mapping[int, str]
+) -> Iterator[str]:
     group: str | None = None
     for cat in view.categories:
         rows = (
@@ -52,10 +111,10 @@ def _blocks(view: SnapshotView, only: str | None, limit: int | None) -> Iterator
         yield cat.heading
         if cat.subheading:
             yield cat.subheading
-        yield "\n".join(_entry(r) for r in rows)
+        yield "\n".join(_entry(r, marks) for r in rows)
 
 
-def _entry(row: dict[str, object]) -> str:
+def _entry(row: dict[str, object], marks: Mapping[int, str]) -> str:
     authors = str(row["authors_display"] or "")
     line = citation_line(
         row["source"] if isinstance(row["source"], str) else None,
@@ -64,4 +123,10 @@ def _entry(row: dict[str, object]) -> str:
         int(str(row["pmid"])),
         free_pmc=bool(row["pmcid"]),
     )
+    if marks:
+        pmid = int(str(row["pmid"]))
+        mark = marks.get(pmid, "")
+        if row.get("retracted") and RETRACTED not in mark:
+            mark = RETRACTED + mark
+        line += mark
     return f"{authors}\n{line}" if authors else line

@@ -213,6 +213,118 @@ class PubDate:
 
 
 @dataclass(frozen=True, slots=True)
+class MeshQualifier:
+    ui: str | None
+    name: str | None
+    major: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MeshHeading:
+    """One ``MeshHeading``: its descriptor and qualifiers (``position`` from 1)."""
+
+    position: int
+    descriptor_ui: str | None
+    descriptor_name: str | None
+    descriptor_major: bool
+    descriptor_type: str | None
+    qualifiers: tuple[MeshQualifier, ...]
+    # The descriptor or any of its qualifiers is a major topic.
+    major: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementaryConcept:
+    """One ``SupplMeshList/SupplMeshName`` (Disease, Protocol, Organism, ...)."""
+
+    position: int
+    ui: str | None
+    name: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """One ``Keyword``; ``position`` counts across all of a record's KeywordLists."""
+
+    position: int
+    keyword: str | None
+    owner: str | None
+    major: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Chemical:
+    position: int
+    registry_number: str | None
+    substance_ui: str | None
+    substance_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    position: int
+    grant_id: str | None
+    acronym: str | None
+    agency: str | None
+    country: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommentCorrection:
+    """One ``CommentsCorrections`` link (``RetractionIn``, ``ErratumFor``, ...)."""
+
+    position: int
+    ref_type: str | None
+    ref_pmid: int | None
+    ref_source: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One cited work of the ``ReferenceList`` (nested lists flattened in order)."""
+
+    position: int
+    citation: str | None
+    cited_pmid: int | None
+    cited_doi: str | None  # normalized key, as Article.doi
+    cited_pmcid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryDate:
+    """One ``History/PubMedPubDate``: a status (received, accepted, ...) and its day."""
+
+    status: str | None
+    date: datetime.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleIdentifier:
+    """One ``ArticleId`` of the record's own ``ArticleIdList`` (pubmed, doi, pii, pmc...)."""
+
+    id_type: str | None
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DataBankAccession:
+    """One accession number of a ``DataBank`` (a bank without any: accession None)."""
+
+    position: int
+    name: str | None
+    accession: str | None
+
+
+# The CommentsCorrections types that say the record itself was corrected.
+RETRACTION_IN = "RetractionIn"
+ERRATUM_IN = "ErratumIn"
+EXPRESSION_OF_CONCERN_IN = "ExpressionOfConcernIn"
+RETRACTED_PUBLICATION = "Retracted Publication"
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """One PubmedArticle (or PubmedBookArticle) as the pipeline keeps it."""
 
@@ -235,7 +347,8 @@ class Article:
     publication_types: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     authors: tuple[Author, ...] = ()
-    author_list_complete: bool = True
+    # None when the record has no AuthorList.
+    author_list_complete: bool | None = None
     abstract: str | None = None
     # A second valid DOI that disagrees with ``doi`` (normalized key), and the flag.
     doi_alternate: str | None = None
@@ -248,11 +361,58 @@ class Article:
     # Books only: Book/BookTitle and the ArticleId of IdType "bookaccession" (NBK…).
     book_title: str | None = None
     book_accession: str | None = None
+    publication_status: str | None = None
+    indexing_method: str | None = None
+    citation_subsets: tuple[str, ...] = ()
+    pub_model: str | None = None
+    coi_statement: str | None = None
+    date_completed: datetime.date | None = None
+    date_revised: datetime.date | None = None
+    # None when the record has no GrantList.
+    grant_list_complete: bool | None = None
+    # Aligned with publication_types: each one's MeSH UI (None when not given).
+    publication_type_uis: tuple[str | None, ...] = ()
+    mesh_headings: tuple[MeshHeading, ...] = ()
+    supplementary_concepts: tuple[SupplementaryConcept, ...] = ()
+    keywords: tuple[Keyword, ...] = ()
+    chemicals: tuple[Chemical, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    comments_corrections: tuple[CommentCorrection, ...] = ()
+    references: tuple[Reference, ...] = ()
+    history: tuple[HistoryDate, ...] = ()
+    article_ids: tuple[ArticleIdentifier, ...] = ()
+    data_banks: tuple[DataBankAccession, ...] = ()
+    # Identifiers kept as published although malformed, each with its reason.
+    id_problems: tuple[str, ...] = ()
+
+    @property
+    def retraction_pmids(self) -> tuple[int, ...]:
+        """The PMIDs of the notices retracting this record (``RetractionIn``)."""
+        return _linked(self.comments_corrections, RETRACTION_IN)
+
+    @property
+    def erratum_pmids(self) -> tuple[int, ...]:
+        return _linked(self.comments_corrections, ERRATUM_IN)
+
+    @property
+    def retracted(self) -> bool:
+        """A ``RetractionIn`` link, or the publication type "Retracted Publication"."""
+        return RETRACTED_PUBLICATION in self.publication_types or any(
+            c.ref_type == RETRACTION_IN for c in self.comments_corrections
+        )
+
+    @property
+    def expression_of_concern(self) -> bool:
+        return any(c.ref_type == EXPRESSION_OF_CONCERN_IN for c in self.comments_corrections)
 
     @property
     def authors_display(self) -> str | None:
         # filter(None, ...) drops None and "" as `if a.display` did, reading each display once.
         return ", ".join(filter(None, (a.display for a in self.authors))) or None
+
+
+def _linked(links: tuple[CommentCorrection, ...], ref_type: str) -> tuple[int, ...]:
+    return tuple(c.ref_pmid for c in links if c.ref_type == ref_type and c.ref_pmid is not None)
 
 
 # ---------------------------------------------------------------- E-utilities answers

@@ -30,7 +30,7 @@ from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import RawStore, RunJournal, read_provenance
 from pipeline.extract.retry import RetryPolicy
-from pipeline.load import concept_tables, tables
+from pipeline.load import concept_tables, schemas, tables
 from pipeline.load.layout import claim_output
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.logs import CONCEPT, RUN_ID
@@ -56,6 +56,8 @@ class BuildOptions:
     allow_partial: bool = False
     wait_lock: bool = False
     progress: bool = False
+    # The tables to write (--tables); concepts and rejects always are.
+    tables: tuple[str, ...] = schemas.SELECTABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,10 +416,11 @@ def _load(
         )
         for relpath, table in concept_tables.detail_tables(concepts).items():
             writer.add(relpath, table)
-        for category in settings.categories:
+        for category in settings.categories if "citations" in options.tables else ():
             table = tables.citations_table(rows[category.name])
             writer.add(f"citations/category={category.name}/part-0.parquet", table)
-        for relpath, table in tables.article_tables(loaded, articles.rejects).items():
+        built = tables.article_tables(loaded, articles.rejects, options.tables)
+        for relpath, table in built.items():
             writer.add(relpath, table)
         manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
     except BaseException:

@@ -114,7 +114,7 @@ def with_newer_tables(snapshot: Path, target: Path) -> Path:
         }
     )
     written = {
-        therapy_rel: table.append_column("retracted", retracted),
+        therapy_rel: _with_column(table, "retracted", retracted),
         MESH_FILE: mesh,
         CHANGES_FILE: changes,
     }
@@ -131,6 +131,12 @@ def with_newer_tables(snapshot: Path, target: Path) -> Path:
     manifest["content_hash"] = content_hash(manifest)
     (target / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     return target
+
+
+def _with_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    if name in table.schema.names:
+        return table.set_column(table.schema.get_field_index(name), name, values)
+    return table.append_column(name, values)
 
 
 def page_text(html: str) -> str:

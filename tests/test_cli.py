@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.load.concept_tables import DETAIL_TABLES
 from pipeline.load.manifest import content_hash
 from pipeline.load.parquet import PARQUET_OPTIONS
 from tests.conftest import ROOT
@@ -356,3 +357,44 @@ def test_verify_opens_no_path_outside_the_snapshot(tmp_path):
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 def test_a_built_snapshot_has_the_modes_the_umask_allows(tmp_path, umask):
     made_under_umask(umask, lambda: _demo_build(tmp_path))
+
+
+def test_build_with_the_thin_table_set_writes_only_those_tables_and_show_is_unchanged(tmp_path):
+    thin = "articles,authors,journals,citations"
+    built = invoke(
+        "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW,
+        "--out", str(tmp_path), "--tables", thin,
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    snapshot = Path(built.output.strip())
+    written = {p.name for p in snapshot.iterdir() if p.is_dir()}
+    # The concept tables are always written: --tables selects among the article tables.
+    always = {"concepts", "rejects", *DETAIL_TABLES}
+    assert written == {"articles", "authors", "journals", "citations", *always}
+    full = tmp_path / "full"
+    assert (
+        invoke(
+            "build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(full)
+        ).exit_code
+        == 0
+    )
+    assert {"mesh_headings", "article_references", "history"} <= {
+        p.name for p in (full / "current").iterdir()
+    }
+    shown = invoke("show", "C4725027", "--out", str(tmp_path), "--limit", "5")
+    assert shown.output == invoke("show", "C4725027", "--out", str(full), "--limit", "5").output
+    annotated = invoke("show", "C4725027", "--out", str(full), "--limit", "5", "--annotate")
+    assert annotated.exit_code == 0
+    assert annotated.output == shown.output  # the demo records carry no corrections
+
+
+@pytest.mark.parametrize("command", ["build", "bulk"])
+def test_an_unknown_table_in_tables_is_a_usage_error_naming_it(tmp_path, command):
+    args = ["--concept", "C4725027", "--tables", "articles,references,mesh"]
+    if command == "bulk":
+        links = str(ROOT / "tests" / "data" / "bulk" / "medgen_pubmed_lnk.txt.gz")
+        args += ["--links", links, "--pubmed", DEMO_RAW]
+    result = invoke(command, *args, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "'references', 'mesh'" in result.output
+    assert "article_references" in result.output  # what it may have meant

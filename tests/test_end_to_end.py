@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import DEMO_DATASET, REFERENCE_PAGE, ROOT
@@ -96,3 +97,15 @@ def test_a_demo_build_says_so_in_its_manifest_and_show_says_so_on_stderr(demo_ou
     [notice] = shown.stderr.splitlines()
     assert "hand-written demo, not NCBI's data" in notice
     assert "demo" not in shown.stdout
+
+
+def test_every_column_of_the_demo_holding_a_placeholder_is_declared(demo_snapshot):
+    manifest = json.loads((demo_snapshot / "manifest.json").read_text("utf-8"))
+    marked = set()
+    for rel in manifest["files"]:
+        table = pq.read_table(demo_snapshot / rel)
+        for name in table.column_names:
+            if "PLACEHOLDER" in str(table[name].to_pylist()):
+                marked.add(f"{rel.split('/')[0]}.{name}")
+    assert "articles.title" in marked
+    assert marked <= set(manifest["placeholder_columns"])

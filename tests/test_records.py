@@ -8,7 +8,24 @@ from typing import Any
 
 import pytest
 
-from pipeline.models import Affiliation, Article, Author, Journal, PubDate
+from pipeline.models import (
+    Affiliation,
+    Article,
+    ArticleIdentifier,
+    Author,
+    Chemical,
+    CommentCorrection,
+    DataBankAccession,
+    Grant,
+    HistoryDate,
+    Journal,
+    Keyword,
+    MeshHeading,
+    MeshQualifier,
+    PubDate,
+    Reference,
+    SupplementaryConcept,
+)
 from pipeline.records import quick_constructor
 from pipeline.transform.journal import EMPTY_JOURNAL
 
@@ -40,6 +57,49 @@ PUB_DATE = PubDate(
 )
 
 
+# A record's list items (pipeline/transform/record_lists.py builds them by the million).
+QUALIFIER = MeshQualifier(ui="Q000627", name="therapeutic use", major=True)
+LIST_ITEMS: list[tuple[type, dict[str, Any]]] = [
+    (MeshQualifier, dataclasses.asdict(QUALIFIER)),
+    (
+        MeshHeading,
+        {
+            "position": 1,
+            "descriptor_ui": "D000998",
+            "descriptor_name": "Antiviral Agents",
+            "descriptor_major": False,
+            "descriptor_type": None,
+            "qualifiers": (QUALIFIER,),
+            "major": True,
+        },
+    ),
+    (SupplementaryConcept, {"position": 1, "ui": "C000657245", "name": "x", "type": "Disease"}),
+    (Keyword, {"position": 2, "keyword": "k", "owner": "NOTNLM", "major": False}),
+    (
+        Chemical,
+        {"position": 1, "registry_number": "0", "substance_ui": None, "substance_name": "s"},
+    ),
+    (Grant, {"position": 1, "grant_id": "R01", "acronym": None, "agency": "NIH", "country": None}),
+    (
+        CommentCorrection,
+        {"position": 1, "ref_type": "RetractionIn", "ref_pmid": 2, "ref_source": "J", "note": None},
+    ),
+    (
+        Reference,
+        {
+            "position": 3,
+            "citation": "c",
+            "cited_pmid": None,
+            "cited_doi": "10.1/x",
+            "cited_pmcid": None,
+        },
+    ),
+    (HistoryDate, {"status": "received", "date": datetime.date(2020, 1, 2)}),
+    (ArticleIdentifier, {"id_type": "pii", "value": "S0"}),
+    (DataBankAccession, {"position": 1, "name": "GENBANK", "accession": None}),
+]
+
+
 @pytest.mark.parametrize(
     ("cls", "values"),
     [
@@ -47,6 +107,7 @@ PUB_DATE = PubDate(
         (Affiliation, {"text": "only the text"}),  # defaults
         (Author, AUTHOR),
         (Journal, dataclasses.asdict(EMPTY_JOURNAL) | {"nlm_id": "7908111"}),
+        *((cls, values) for cls, values in LIST_ITEMS),
     ],
 )
 def test_quick_constructor_gives_an_equal_record(cls, values):

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.bulk.parse import FileParse
+from pipeline.load import schemas
 
 VERSION_SPAN = 1_000  # pmid * SPAN + version: one int64 key per (PMID, version)
 
@@ -124,9 +125,7 @@ def surviving_rows(table_name: str, part: pa.Table, index: int, winners: Winners
     """The rows of one file's part that belong to the winning records."""
     if table_name == "rejects":
         return part
-    if table_name == "journals":
-        return part  # deduplicated by NLM ID when the parts are joined
-    if table_name in ("articles", "citefields"):
+    if table_name in ("articles", "citefields", "journals"):
         keys = pc.add(
             pc.multiply(part["pmid"], pa.scalar(VERSION_SPAN, pa.int64())),
             pc.cast(part["pmid_version"], pa.int64()),
@@ -136,15 +135,33 @@ def surviving_rows(table_name: str, part: pa.Table, index: int, winners: Winners
 
 
 def unique_journals(parts: Iterable[pa.Table]) -> Iterator[pa.Table]:
-    """Each NLM ID once, its first occurrence in file order."""
-    seen: set[str] = set()
+    """Each NLM ID once, whatever the order of the files: the values of the surviving
+    record with the highest PMID (as tables.journals_table), ordered by NLM ID.
+
+    ``parts``: staged journal rows (tables.JOURNAL_ROWS), one per record. Each
+    part is reduced to its best row per journal first, so only some thousands
+    of rows (one per journal and file) are ever held.
+    """
+    best: pa.Table | None = None
     for part in parts:
-        ids = part["nlm_id"].to_pylist()
-        mask = []
-        for nlm_id in ids:
-            mask.append(nlm_id not in seen)
-            seen.add(nlm_id)
-        yield part.filter(pa.array(mask, pa.bool_()))
+        candidates = _best_per_journal(part)
+        best = (
+            candidates if best is None else _best_per_journal(pa.concat_tables([best, candidates]))
+        )
+    if best is not None and best.num_rows:
+        yield best.sort_by("nlm_id").select(schemas.JOURNALS.names).cast(schemas.JOURNALS)
+
+
+def _best_per_journal(rows: pa.Table) -> pa.Table:
+    """The row of the highest PMID of each NLM ID."""
+    if not rows.num_rows:
+        return rows
+    ordered = rows.sort_by([("nlm_id", "ascending"), ("pmid", "descending")])
+    ids = ordered["nlm_id"].combine_chunks()
+    first = np.ones(len(ids), bool)
+    if len(ids) > 1:
+        first[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+    return ordered.filter(pa.array(first))
 
 
 def ordered(parses: Sequence[FileParse]) -> list[FileParse]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import gzip
 import zlib
-from collections.abc import Container, Iterator
+from collections.abc import Collection, Container, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from isal import igzip
 from lxml import etree
 
-from pipeline.bulk.skim import Skimmer
+from pipeline.bulk.skim import Skimmer, skipped_for
 from pipeline.errors import ResponseFormatError
 from pipeline.load import schemas, tables
 from pipeline.load.parquet import work_writer
@@ -34,11 +34,17 @@ from pipeline.transform.pubmed import (
     FirstRecordPerPmid,
     UnreadableRecordError,
     article_from_element,
+    citation_article,
     deleted_pmids,
     reject_from,
 )
 
 DELETE = "DeleteCitation"
+# The roots a PubMed file may have: today's, and MEDLINE's before 2017, whose
+# records are bare MedlineCitation elements (read as a PubmedArticle without
+# its PubmedData).
+ROOTS = ("PubmedArticleSet", "MedlineCitationSet")
+BARE = "MedlineCitation"
 CHUNK = 2000
 CITE_FIELDS = "citefields"
 
@@ -102,11 +108,16 @@ def open_xml(path: Path) -> IO[bytes]:
 
 
 def _records(stream: IO[bytes] | Skimmer) -> Iterator[etree._Element]:
+    """Every record and DeleteCitation of the file, each cleared once read.
+
+    A file whose root is neither of ROOTS is refused once read: it would
+    otherwise give no record at all, silently.
+    """
     # Same hardening as pipeline.xmlsafe: no DTD, no entities, no network.
     context = etree.iterparse(
         stream,
         events=("end",),
-        tag=(*RECORD_TAGS, DELETE),
+        tag=(*RECORD_TAGS, DELETE, BARE),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -114,26 +125,41 @@ def _records(stream: IO[bytes] | Skimmer) -> Iterator[etree._Element]:
     )
     try:
         for _, element in context:
+            parent = element.getparent()
+            if element.tag == BARE and (parent is None or parent.tag != ROOTS[1]):
+                continue  # the MedlineCitation of a PubmedArticle: read with it
             yield element
             element.clear(keep_tail=False)
-            parent = element.getparent()
             while parent is not None and element.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
         raise ResponseFormatError(f"not well-formed PubMed XML ({exc})") from exc
+    root = context.root
+    if root is None or root.tag not in ROOTS:
+        name = "none" if root is None else repr(root.tag)
+        raise ResponseFormatError(
+            f"root element is {name}, not {' or '.join(ROOTS)}: not a PubMed file"
+        )
 
 
 class _PartWriter:
     """Appends chunks of records to one Parquet file per table."""
 
-    def __init__(self, work_dir: Path, index: int, stack: ExitStack) -> None:
+    def __init__(
+        self, work_dir: Path, index: int, stack: ExitStack, selected: Collection[str]
+    ) -> None:
         self.work_dir, self.index, self.stack = work_dir, index, stack
+        # Journals are staged one row per record (see journal_rows_table).
+        self.selected = frozenset(selected)
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.paths: dict[str, str] = {}
         self.rows: dict[str, int] = {}
 
     def write(self, articles: list[Article], rejects: list[Reject]) -> None:
-        parts = {p.split("/", 1)[0]: t for p, t in tables.article_tables(articles, rejects).items()}
+        built = tables.article_tables(articles, rejects, self.selected - {"journals"})
+        parts = {p.split("/", 1)[0]: t for p, t in built.items()}
+        if "journals" in self.selected:
+            parts["journals"] = tables.journal_rows_table(sorted(articles, key=_pmid))
         parts[CITE_FIELDS] = cite_fields_table(articles)
         for name, table in parts.items():
             self._writer(name, table.schema).write_table(table)
@@ -149,20 +175,33 @@ class _PartWriter:
         return self.writers[name]
 
 
+_pmid = attrgetter("pmid")
+
+
 def _quick_pmid(element: etree._Element) -> int | None:
-    text = element.findtext("MedlineCitation/PMID") or element.findtext("BookDocument/PMID")
+    text = (
+        element.findtext("PMID")
+        if element.tag == BARE
+        else element.findtext("MedlineCitation/PMID") or element.findtext("BookDocument/PMID")
+    )
     text = (text or "").strip()
     # An unreadable PMID is read in full, so that it becomes a reject with its reason.
     return int(text) if text.isdigit() else None
 
 
 def parse_file(
-    path: str, index: int, work_dir: str, keep: Container[int] | None = None
+    path: str,
+    index: int,
+    work_dir: str,
+    keep: Container[int] | None = None,
+    selected: Collection[str] | None = None,
 ) -> FileParse:
     """Parse one file into ``work_dir/<table>/<index>.parquet``.
 
     ``keep``: only these PMIDs are written (None: all). Deletions are always
     reported, whatever ``keep`` says: they may undo an earlier file's record.
+    ``selected``: the tables to write (None: all of schemas.SELECTABLE); the
+    citation fields and rejects are always written.
     """
     # Records are acyclic (frozen dataclasses, strings, tuples): reference
     # counting frees them, and the cyclic collector would only spend time
@@ -170,7 +209,8 @@ def parse_file(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _parse_file(Path(path), index, Path(work_dir), keep)
+        chosen = schemas.SELECTABLE if selected is None else tuple(selected)
+        return _parse_file(Path(path), index, Path(work_dir), keep, chosen)
     except ResponseFormatError as exc:
         raise ResponseFormatError(f"{Path(path).name}: {exc}") from exc
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -180,7 +220,13 @@ def parse_file(
             gc.enable()
 
 
-def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | None) -> FileParse:
+def _parse_file(
+    path: Path,
+    index: int,
+    work_dir: Path,
+    keep: Container[int] | None,
+    selected: tuple[str, ...],
+) -> FileParse:
     articles: list[Article] = []
     rejects: list[Reject] = []
     pmids: list[int] = []
@@ -190,9 +236,11 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
     first = FirstRecordPerPmid(path.name)
     rejected = 0
     with ExitStack() as stack:
-        out = _PartWriter(work_dir, index, stack)
-        # The parser sees the file without the subtrees no table reads (skim.py).
-        stream = Skimmer(stack.enter_context(open_xml(path)))
+        out = _PartWriter(work_dir, index, stack, selected)
+        # The parser sees the file without the subtrees no selected table reads (skim.py).
+        skipped = skipped_for(selected)
+        raw = stack.enter_context(open_xml(path))
+        stream = Skimmer(raw, skipped=skipped) if skipped else raw
         for element in _records(stream):
             if element.tag == DELETE:
                 deleted.extend(deleted_pmids(element)[0])
@@ -201,7 +249,10 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
             if keep is not None and quick is not None and quick not in keep:
                 continue  # not asked for: skip the full read (most records, most runs)
             try:
-                article = article_from_element(element)
+                if element.tag == BARE:
+                    article = citation_article(element)
+                else:
+                    article = article_from_element(element)
             except UnreadableRecordError as exc:
                 rejects.append(reject_from(element, exc))
                 rejected += 1
@@ -212,6 +263,7 @@ def _parse_file(path: Path, index: int, work_dir: Path, keep: Container[int] | N
             if twice is not None:
                 warnings.append(twice)
                 continue
+            warnings.extend(article.id_problems)
             articles.append(article)
             pmids.append(article.pmid)
             versions.append(article.pmid_version)

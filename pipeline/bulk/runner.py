@@ -73,7 +73,7 @@ _OFFLINE_TYPES = {
 }
 _FILE_NUMBER = re.compile(r"n(\d+)\.xml(\.gz)?$")
 # Tables written from the parse parts, in snapshot order.
-PART_TABLES = ("articles", "authors", "editors", "investigators", "journals", "rejects")
+PART_TABLES = (*(t for t in schemas.SELECTABLE if t != "citations"), "rejects")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,8 @@ class BulkOptions:
     per_category: int | None = None
     allow_partial: bool = False
     wait_lock: bool = False
+    # The tables to write (--tables); concepts and rejects always are.
+    tables: tuple[str, ...] = schemas.SELECTABLE
 
 
 @dataclass
@@ -179,7 +181,12 @@ def _parse_all(
     executor = make_executor(options.executor, workers=options.workers, scheduler=options.scheduler)
     n = len(files)
     parses = executor.map(
-        parse_file, [str(f) for f in files], list(range(n)), [str(work)] * n, [keep] * n
+        parse_file,
+        [str(f) for f in files],
+        list(range(n)),
+        [str(work)] * n,
+        [keep] * n,
+        [options.tables] * n,
     )
     log.info("parsed %d files: %d records kept", n, sum(len(p.pmids) for p in parses))
     warnings = dict.fromkeys(w for p in parses for w in p.warnings)
@@ -223,7 +230,7 @@ def _online(
             )
     wanted = {p for hit in hits.values() for p in hit.pmids}
     absent = sorted(p for p in wanted if p not in parsed.winners)
-    _fetch_absent(client, absent, settings.efetch_batch_size, parsed)
+    _fetch_absent(client, absent, settings.efetch_batch_size, parsed, options.tables)
     dbinfo: dict[str, DbInfo] = {}
     for db in ("pubmed", "medgen"):
         dbinfo[db], problem = database_info(client, db)
@@ -234,7 +241,13 @@ def _online(
     return _Online(hits, dbinfo, len(absent), client)
 
 
-def _fetch_absent(client: EutilsClient, pmids: Sequence[int], batch: int, parsed: _Parsed) -> None:
+def _fetch_absent(
+    client: EutilsClient,
+    pmids: Sequence[int],
+    batch: int,
+    parsed: _Parsed,
+    tables: tuple[str, ...] = schemas.SELECTABLE,
+) -> None:
     """efetch the PMIDs no file holds, and parse them as files after the last one."""
     index = max((p.index for p in parsed.parses), default=-1)
     for start in range(0, len(pmids), batch):
@@ -249,7 +262,9 @@ def _fetch_absent(client: EutilsClient, pmids: Sequence[int], batch: int, parsed
             parsed.warnings[note] = None
         path = parsed.work_dir / f"efetch-{index:06d}.xml"
         path.write_bytes(body)
-        parse = parse_file(str(path), index, str(parsed.work_dir), keep=frozenset(asked))
+        parse = parse_file(
+            str(path), index, str(parsed.work_dir), keep=frozenset(asked), selected=tables
+        )
         parsed.parses.append(parse)
         parsed.warnings.update(dict.fromkeys(parse.warnings))
     if pmids:
@@ -332,10 +347,12 @@ def _publish(
         writer.add("concepts/part-0.parquet", tables.concepts_table(concepts, None))
         for relpath, schema, parts in detail_parts(medgen.details, concepts):
             writer.add_stream(relpath, schema, parts)
-        for category in categories:
+        for category in categories if "citations" in options.tables else ():
             path = f"citations/category={category.name}/part-0.parquet"
             writer.add_stream(path, schemas.CITATIONS_FILE, citations[category.name])
         for name in PART_TABLES:
+            if name != "rejects" and name not in options.tables:
+                continue
             schema = schemas.TABLES[name]
             parts = _part_stream(name, parsed)
             if name == "journals":

@@ -1,11 +1,12 @@
-"""Drop the PubMed subtrees the tables never read, before lxml sees the bytes.
+"""Drop the PubMed subtrees the selected tables never read, before lxml sees the bytes.
 
 A 2026 baseline record is about 17 KB, and more than half of it is cited
-references, MeSH headings, chemicals, grants and history dates, none of which
-any table holds. Parsing costs lxml time per byte, so a bulk parse hands the
-parser a stream with those elements cut out: the tree it builds is the tree it
-would have built, minus subtrees no extractor asks for (tests/bulk/test_skim.py
-checks both the stream and the tables against a full parse).
+references, MeSH headings, chemicals, grants and history dates. Parsing costs
+lxml time per byte, so when a run does not write the tables that read them
+(``--tables``), a bulk parse hands the parser a stream with those elements cut
+out: the tree it builds is the tree it would have built, minus subtrees no
+selected table asks for (tests/bulk/test_skim.py checks both the stream and
+the tables against a full parse). ``skipped_for`` says what may be cut.
 
 The cut is made on bytes, which is sound for XML because a literal ``<`` can
 only open markup: text and attribute values must escape it. Comments, CDATA
@@ -22,12 +23,15 @@ cut element that never closes, still fails the parse.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
+from functools import cache
 from typing import IO
 
 from pipeline.errors import ResponseFormatError
 
-# Read by no extractor in pipeline/transform (records are read by explicit
-# child paths, never ``.//``), and together over half of a baseline file.
+# Every element that can be cut: together over half of a baseline file.
+# Records are read by explicit child paths, never ``.//``, so an element no
+# selected table reads is never looked for.
 SKIPPED = (
     "ReferenceList",
     "MeshHeadingList",
@@ -41,31 +45,70 @@ SKIPPED = (
     "PersonalNameSubjectList",
     "DataBankList",
 )
+# Which of SKIPPED each table reads; GeneSymbolList and PersonalNameSubjectList
+# are read by none. articles reads the GrantList's CompleteYN and, as citations
+# do, the CommentsCorrections that say a record was retracted or corrected.
+READS: dict[str, tuple[str, ...]] = {
+    "articles": ("GrantList", "CommentsCorrectionsList"),
+    "citations": ("CommentsCorrectionsList",),
+    "mesh_headings": ("MeshHeadingList",),
+    "supplementary_concepts": ("SupplMeshList",),
+    "keywords": ("KeywordList",),
+    "chemicals": ("ChemicalList",),
+    "grants": ("GrantList",),
+    "comments_corrections": ("CommentsCorrectionsList",),
+    "article_references": ("ReferenceList",),
+    "history": ("History",),
+    "data_banks": ("DataBankList",),
+}
+
+
+# Elements too rare to pay for the scan on their own (a few records in a thousand).
+_RARE = frozenset({"GeneSymbolList", "PersonalNameSubjectList"})
+
+
+def skipped_for(tables: Collection[str]) -> tuple[str, ...]:
+    """The elements of SKIPPED that none of ``tables`` reads, in SKIPPED's order;
+    none when only rare ones are left (the scan would cost more than it spares)."""
+    read = {name for table in tables for name in READS.get(table, ())}
+    cut = tuple(name for name in SKIPPED if name not in read)
+    return cut if set(cut) - _RARE else ()
+
+
 # The skipped elements the PubMed DTD lets hold elements of their own name.
 _NESTING = frozenset({b"ReferenceList"})
 READ_SIZE = 1 << 16
 # A start tag longer than this is not looked for any further: cutting stops
 # and the parser, which sees every byte from there on, judges the file.
 LONGEST_START_TAG = 1 << 16
-_NAMES = "|".join(SKIPPED)
-# One search finds the next token the scanner cares about: a start or end tag
-# of a skipped element, or the start of markup that can hide one.
-# The next start tag of a skipped element. Factored behind one "<", sre scans
-# for that byte alone: several times faster than an alternation of "<Name"s.
-_OPEN = re.compile(rf"<(?P<name>{_NAMES})(?=[\s/>])".encode())
+
+
+@cache
+def _open_tag(names: tuple[str, ...]) -> re.Pattern[bytes]:
+    """The next start tag of a skipped element. Factored behind one "<", sre scans
+    for that byte alone: several times faster than an alternation of "<Name"s."""
+    return re.compile(rf"<(?P<name>{'|'.join(names)})(?=[\s/>])".encode())
+
+
 _NAME_END = frozenset(b" \t\r\n/>")
 _OPAQUE_END = {b"!--": b"-->", b"![CDATA[": b"]]>", b"?": b"?>"}
 # A whole start tag; ``>`` may stand unescaped inside an attribute value.
 _START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
-# No token the scanner must see whole is longer than this.
-_TOKEN_MAX = max(len(f"</{n}>") for n in SKIPPED) + 1
 _Step = tuple[bytes, int] | None
 
 
 class Skimmer:
-    """A read()-able stream: ``source`` without the SKIPPED elements."""
+    """A read()-able stream: ``source`` without the ``skipped`` elements (of SKIPPED)."""
 
-    def __init__(self, source: IO[bytes], read_size: int = READ_SIZE) -> None:
+    def __init__(
+        self, source: IO[bytes], read_size: int = READ_SIZE, skipped: Sequence[str] = SKIPPED
+    ) -> None:
+        unknown = set(skipped) - set(SKIPPED)
+        if unknown or not skipped:
+            raise ValueError(f"cannot skip {sorted(unknown) or 'nothing'}")
+        self._open = _open_tag(tuple(skipped))
+        # No token the scanner must see whole is longer than this.
+        self._token_max = max(len(f"</{n}>") for n in skipped) + 1
         self._source = source
         self._read_size = read_size
         self._buf = b""
@@ -97,7 +140,7 @@ class Skimmer:
 
     def _limit(self) -> int:
         # A token starting before the limit lies wholly inside the buffer.
-        return len(self._buf) if self._eof else len(self._buf) - _TOKEN_MAX
+        return len(self._buf) if self._eof else len(self._buf) - self._token_max
 
     def _advance(self) -> bytes:
         """Decide as much of the buffer as can be; return the bytes kept."""
@@ -150,7 +193,7 @@ class Skimmer:
 
     def _keep_step(self) -> _Step:
         buf, pos, limit = self._buf, self._pos, self._limit()
-        m = _OPEN.search(buf, pos, limit + _TOKEN_MAX)
+        m = self._open.search(buf, pos, limit + self._token_max)
         start = m.start() if m is not None and m.start() < limit else limit
         opaque = self._next_opaque(pos)
         if opaque < start:

@@ -65,6 +65,8 @@ CITATIONS = pa.schema(
         pa.field("authors_display", _str),
         pa.field("source", _str),
         pa.field("epub_date", _str),
+        pa.field("retracted", pa.bool_(), nullable=False),
+        pa.field("pub_date", _date),
     ]
 )
 
@@ -107,7 +109,7 @@ ARTICLES = pa.schema(
         pa.field("pmcid", _str),
         pa.field("publication_types", pa.list_(_str), nullable=False),
         pa.field("languages", pa.list_(_str), nullable=False),
-        pa.field("author_list_complete", pa.bool_(), nullable=False),
+        pa.field("author_list_complete", pa.bool_()),
         pa.field("authors", pa.list_(AUTHOR_STRUCT), nullable=False),
         pa.field("abstract", _str),
         pa.field("pub_date_start", _date),
@@ -118,6 +120,22 @@ ARTICLES = pa.schema(
         pa.field("doi_problem", _str),
         pa.field("book_title", _str),
         pa.field("book_accession", _str),
+        pa.field("medline_status", _str),
+        pa.field("publication_status", _str),
+        pa.field("indexing_method", _str),
+        pa.field("citation_subsets", pa.list_(_str), nullable=False),
+        pa.field("pub_model", _str),
+        pa.field("coi_statement", _str),
+        pa.field("date_completed", _date),
+        pa.field("date_revised", _date),
+        pa.field("issn_print", _str),
+        pa.field("issn_electronic", _str),
+        pa.field("grant_list_complete", pa.bool_()),
+        pa.field("publication_type_uis", pa.list_(_str), nullable=False),
+        pa.field("retracted", pa.bool_(), nullable=False),
+        pa.field("retraction_pmids", pa.list_(_i64), nullable=False),
+        pa.field("erratum_pmids", pa.list_(_i64), nullable=False),
+        pa.field("expression_of_concern", pa.bool_(), nullable=False),
     ]
 )
 
@@ -159,6 +177,117 @@ JOURNALS = pa.schema(
     ]
 )
 
+# ---------------------------------------------------------------- a record's lists
+# One row per item, in document order; `position` counts from 1 within the record.
+
+_bool = pa.bool_()
+
+MESH_QUALIFIER = pa.struct(
+    [pa.field("ui", _str), pa.field("name", _str), pa.field("major", _bool, nullable=False)]
+)
+
+MESH_HEADINGS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("descriptor_ui", _str),
+        pa.field("descriptor_name", _str),
+        pa.field("descriptor_major", _bool, nullable=False),
+        pa.field("descriptor_type", _str),
+        pa.field("qualifiers", pa.list_(MESH_QUALIFIER), nullable=False),
+        pa.field("major", _bool, nullable=False),
+    ]
+)
+
+SUPPLEMENTARY_CONCEPTS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("ui", _str),
+        pa.field("name", _str),
+        pa.field("type", _str),
+    ]
+)
+
+KEYWORDS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("keyword", _str),
+        pa.field("owner", _str),
+        pa.field("major", _bool, nullable=False),
+    ]
+)
+
+CHEMICALS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("registry_number", _str),
+        pa.field("substance_ui", _str),
+        pa.field("substance_name", _str),
+    ]
+)
+
+GRANTS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("grant_id", _str),
+        pa.field("acronym", _str),
+        pa.field("agency", _str),
+        pa.field("country", _str),
+    ]
+)
+
+COMMENTS_CORRECTIONS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("ref_type", _str),
+        pa.field("ref_pmid", _i64),
+        pa.field("ref_source", _str),
+        pa.field("note", _str),
+    ]
+)
+
+# Not "references": the word is reserved in SQL.
+ARTICLE_REFERENCES = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("citation", _str),
+        pa.field("cited_pmid", _i64),
+        pa.field("cited_doi", _str),
+        pa.field("cited_pmcid", _str),
+    ]
+)
+
+HISTORY = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("status", _str),
+        pa.field("date", _date),
+    ]
+)
+
+ARTICLE_IDS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("id_type", _str),
+        pa.field("value", _str),
+    ]
+)
+
+DATA_BANKS = pa.schema(
+    [
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("position", _i32, nullable=False),
+        pa.field("name", _str),
+        pa.field("accession", _str),
+    ]
+)
+
 REJECTS = pa.schema(
     [
         pa.field("pmid", _i64),
@@ -175,5 +304,20 @@ TABLES: dict[str, pa.Schema] = {
     "editors": EDITORS,
     "investigators": INVESTIGATORS,
     "journals": JOURNALS,
+    "mesh_headings": MESH_HEADINGS,
+    "supplementary_concepts": SUPPLEMENTARY_CONCEPTS,
+    "keywords": KEYWORDS,
+    "chemicals": CHEMICALS,
+    "grants": GRANTS,
+    "comments_corrections": COMMENTS_CORRECTIONS,
+    "article_references": ARTICLE_REFERENCES,
+    "history": HISTORY,
+    "article_ids": ARTICLE_IDS,
+    "data_banks": DATA_BANKS,
     "rejects": REJECTS,
 }
+
+# The tables a run may choose (--tables); concepts and rejects are always written.
+SELECTABLE = tuple(name for name in TABLES if name not in ("concepts", "rejects"))
+# The thin, fastest set: what a MedGen page shows, without a record's long lists.
+THIN = ("articles", "authors", "journals", "citations")

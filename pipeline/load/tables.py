@@ -8,11 +8,12 @@ letting Arrow convert lists of dicts costs as much as parsing the XML.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from itertools import accumulate, chain
 from operator import attrgetter, itemgetter
 from typing import Any, TypeAlias, TypeVar
 
+import numpy as np
 import pyarrow as pa
 
 from pipeline.load import schemas
@@ -152,6 +153,23 @@ def articles_table(articles: Iterable[Article], authors: pa.Array | None = None)
             "doi_problem": "doi_problem",
             "book_title": "book_title",
             "book_accession": "book_accession",
+            "medline_status": "status",
+            "publication_status": "publication_status",
+            "indexing_method": "indexing_method",
+            "citation_subsets": "citation_subsets",
+            "pub_model": "pub_model",
+            "coi_statement": "coi_statement",
+            "date_completed": "date_completed",
+            "date_revised": "date_revised",
+            # The article's own ISSNs (the journals table keeps one record's per journal).
+            "issn_print": "journal.issn_print",
+            "issn_electronic": "journal.issn_electronic",
+            "grant_list_complete": "grant_list_complete",
+            "publication_type_uis": "publication_type_uis",
+            "retracted": "retracted",
+            "retraction_pmids": "retraction_pmids",
+            "erratum_pmids": "erratum_pmids",
+            "expression_of_concern": "expression_of_concern",
         },
     )
 
@@ -235,27 +253,97 @@ def authors_column(ordered: Sequence[Article], authors: pa.Table) -> pa.Array:
 
 
 def journals_table(articles: Iterable[Article]) -> pa.Table:
-    """One row per NLM Unique ID; the lowest PMID's record of it wins (deterministic)."""
+    """One row per NLM Unique ID, whatever the order of the input: the values of the
+    journal's record with the highest PMID (its newest, as PubMed numbers them)."""
     by_id: dict[str, Journal] = {}
-    for a in sorted(articles, key=lambda a: a.pmid):
+    for a in sorted(articles, key=lambda a: a.pmid, reverse=True):
         if a.journal.nlm_id is not None:
             by_id.setdefault(a.journal.nlm_id, a.journal)
     rows = [by_id[k] for k in sorted(by_id)]
     return _table(schemas.JOURNALS, rows, {f: _attr(f) for f in schemas.JOURNALS.names})
 
 
-def article_tables(articles: Sequence[Article], rejects: Sequence[Reject]) -> dict[str, pa.Table]:
-    """Every table built from the fetched PubMed records, by path in the snapshot."""
+def journal_rows_table(ordered: Sequence[Article]) -> pa.Table:
+    """Every article's journal with its PMID and version (JOURNAL_ROWS): what the bulk
+    path stages, so that the journals table can be chosen among surviving records."""
+    rows = [a for a in ordered if a.journal.nlm_id is not None]
+    getters: dict[str, Getter] = {f: f"journal.{f}" for f in schemas.JOURNALS.names}
+    getters.update(pmid="pmid", pmid_version="pmid_version")
+    return _table(JOURNAL_ROWS, rows, getters)
+
+
+JOURNAL_ROWS = pa.schema(
+    [
+        *schemas.JOURNALS,
+        pa.field("pmid", pa.int64(), nullable=False),
+        pa.field("pmid_version", pa.int32(), nullable=False),
+    ]
+)
+
+
+def _items_table(
+    schema: pa.Schema, ordered: Sequence[Article], items: Callable[[Article], Sequence[Any]]
+) -> pa.Table:
+    """One row per item of each article's list (``items``), PMID first, then the
+    item's attributes named by the schema's other columns."""
+    groups = list(map(items, ordered))
+    rows = list(chain.from_iterable(groups))
+    pmids = np.repeat(
+        np.fromiter(map(attrgetter("pmid"), ordered), np.int64, len(ordered)),
+        np.fromiter(map(len, groups), np.int64, len(groups)),
+    )
+    getters: dict[str, Getter] = {f: f for f in schema.names if f != "pmid"}
+    getters["pmid"] = pa.array(pmids, pa.int64())
+    return _table(schema, rows, getters)
+
+
+# Each list table and the Article field holding its items.
+LIST_TABLES: dict[str, str] = {
+    "mesh_headings": "mesh_headings",
+    "supplementary_concepts": "supplementary_concepts",
+    "keywords": "keywords",
+    "chemicals": "chemicals",
+    "grants": "grants",
+    "comments_corrections": "comments_corrections",
+    "article_references": "references",
+    "history": "history",
+    "article_ids": "article_ids",
+    "data_banks": "data_banks",
+}
+
+
+def list_table(name: str, ordered: Sequence[Article]) -> pa.Table:
+    """The named list table (LIST_TABLES) of articles already ordered by PMID."""
+    return _items_table(schemas.TABLES[name], ordered, attrgetter(LIST_TABLES[name]))
+
+
+def article_tables(
+    articles: Sequence[Article],
+    rejects: Sequence[Reject],
+    selected: Container[str] | None = None,
+) -> dict[str, pa.Table]:
+    """The tables built from the fetched PubMed records, by path in the snapshot:
+    those ``selected`` (None: all) and always rejects."""
     ordered = sorted(articles, key=lambda a: a.pmid)
-    authors = authors_table(ordered)
-    return {
-        "articles/part-0.parquet": articles_table(ordered, authors_column(ordered, authors)),
-        "authors/part-0.parquet": authors,
-        "editors/part-0.parquet": editors_table(articles),
-        "investigators/part-0.parquet": investigators_table(articles),
-        "journals/part-0.parquet": journals_table(articles),
-        "rejects/part-0.parquet": rejects_table(rejects),
-    }
+    wanted = schemas.SELECTABLE if selected is None else selected
+    out: dict[str, pa.Table] = {}
+    if "articles" in wanted or "authors" in wanted:
+        authors = authors_table(ordered)
+        if "articles" in wanted:
+            out["articles"] = articles_table(ordered, authors_column(ordered, authors))
+        if "authors" in wanted:
+            out["authors"] = authors
+    if "editors" in wanted:
+        out["editors"] = editors_table(ordered)
+    if "investigators" in wanted:
+        out["investigators"] = investigators_table(ordered)
+    if "journals" in wanted:
+        out["journals"] = journals_table(ordered)
+    for name in LIST_TABLES:
+        if name in wanted:
+            out[name] = list_table(name, ordered)
+    out["rejects"] = rejects_table(rejects)
+    return {f"{name}/part-0.parquet": table for name, table in out.items()}
 
 
 def rejects_table(rejects: Iterable[Reject]) -> pa.Table:

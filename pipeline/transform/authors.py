@@ -160,10 +160,11 @@ def _equal_contrib(el: etree._Element) -> bool:
     return False if value is None else flag(el, "EqualContrib", default=False)
 
 
-def authors_from_list(list_el: etree._Element | None) -> tuple[tuple[Author, ...], bool]:
-    """The list's authors in order (positions from 1) and whether it is complete."""
+def authors_from_list(list_el: etree._Element | None) -> tuple[tuple[Author, ...], bool | None]:
+    """The list's authors in order (positions from 1) and whether it is complete
+    (None when there is no list: nothing says)."""
     if list_el is None:
-        return (), True
+        return (), None
     authors = tuple(
         author_from_element(el, position)
         for position, el in enumerate(list_el.iterchildren("Author"), start=1)

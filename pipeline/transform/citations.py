@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from pipeline.models import Article
@@ -28,6 +29,9 @@ class CitationRow:
     authors_display: str | None
     source: str | None
     epub_date: str | None
+    retracted: bool = False
+    # The first day the publication date can mean, for "newest first" by real date.
+    pub_date: datetime.date | None = None
 
 
 def source_string(
@@ -92,4 +96,6 @@ def citation_row(cui: str, category: str, rank: int, article: Article) -> Citati
             article.pages,
         ),
         epub_date=article.epub_date,
+        retracted=article.retracted,
+        pub_date=article.pub_date.start,
     )

@@ -59,6 +59,8 @@ def clean_doi(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = raw.strip()
+    if text[:3] == "10." and text[-1] not in _TRAILING and _DOI.fullmatch(text):
+        return text  # most DOIs, in reference lists by the dozen: nothing to remove
     while True:
         stripped = _PREFIX.sub("", text, count=1).strip().rstrip(_TRAILING).strip()
         if stripped == text:

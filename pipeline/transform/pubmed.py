@@ -20,6 +20,7 @@ from lxml import etree
 from pipeline.errors import ResponseFormatError
 from pipeline.models import Article, ParsedBatch, Reject
 from pipeline.records import quick_constructor
+from pipeline.transform import record_lists
 from pipeline.transform.authors import (
     author_list,
     authors_from_list,
@@ -46,6 +47,7 @@ from pipeline.transform.text import (
     children_by_tag,
     find_under,
     first,
+    flag,
     flatten,
     kid_text,
     kid_texts,
@@ -117,9 +119,12 @@ def parse_efetch(body: bytes) -> ParsedBatch:
         if child.tag in RECORD_TAGS:
             warnings.update(dict.fromkeys(unknown_names(child)))
             try:
-                articles.append(article_from_element(child))
+                article = article_from_element(child)
             except UnreadableRecordError as exc:
                 rejects.append(reject_from(child, exc))
+                continue
+            articles.append(article)
+            warnings.update(dict.fromkeys(article.id_problems))
         elif child.tag == "DeleteCitation":
             warnings.update(dict.fromkeys(unknown_names(child)))
             pmids, bad = deleted_pmids(child)
@@ -149,7 +154,16 @@ def article_from_element(el: etree._Element) -> Article:
 def journal_article(el: etree._Element) -> Article:
     # Each parent's children are grouped once (children_by_tag): a find() or
     # iterfind() per field would cost about as much as the grouping each.
-    record = children_by_tag(el)
+    return _journal_article(children_by_tag(el))
+
+
+def citation_article(el: etree._Element) -> Article:
+    """A bare ``MedlineCitation`` (MEDLINE's files before 2017): a PubmedArticle
+    without PubmedData, so without history, article ids or references."""
+    return _journal_article({"MedlineCitation": [el]})
+
+
+def _journal_article(record: Children) -> Article:
     citations = record.get("MedlineCitation", [])
     citation = citations[0] if citations else None
     cit = children_by_tag(citation)
@@ -167,6 +181,13 @@ def journal_article(el: etree._Element) -> Article:
     chosen = doi.doi
     lists = art.get("AuthorList", [])
     authors, complete = authors_from_list(first_author_list(lists))
+    pubmed_data = children_by_tag(first(record, "PubmedData"))
+    type_els = [t for head in art.get("PublicationTypeList", ()) for t in head]
+    pmcid = normalize_pmcid(article_id_among(ids, "pmc"))
+    problems: list[str] = []
+    mesh = record_lists.mesh_headings(cit.get("MeshHeadingList", ()), problems)
+    suppl = record_lists.supplementary_concepts(cit.get("SupplMeshList", ()), problems)
+    grant_lists = art.get("GrantList", ())
     return _article(
         pmid=ident.pmid,
         pmid_version=ident.version,
@@ -183,7 +204,7 @@ def journal_article(el: etree._Element) -> Article:
         doi=chosen.key if chosen else None,
         doi_display=chosen.display if chosen else None,
         doi_source=chosen.source if chosen else None,
-        pmcid=normalize_pmcid(article_id_among(ids, "pmc")),
+        pmcid=pmcid or record_lists.nlm_pmcid(cit.get("OtherID", ())),
         publication_types=texts_under(art.get("PublicationTypeList", ()), "PublicationType"),
         languages=kid_texts(art, "Language"),
         authors=authors,
@@ -194,6 +215,32 @@ def journal_article(el: etree._Element) -> Article:
         doi_problem=doi.problem,
         editors=editors_from_lists(lst for lst in lists if lst.get("Type") == "editors"),
         investigators=investigators_among(cit.get("InvestigatorList", ())),
+        publication_status=kid_text(pubmed_data, "PublicationStatus"),
+        indexing_method=_attr(citation, "IndexingMethod"),
+        citation_subsets=kid_texts(cit, "CitationSubset"),
+        pub_model=_attr(article, "PubModel"),
+        coi_statement=kid_text(cit, "CoiStatement"),
+        date_completed=record_lists.day_of(first(cit, "DateCompleted")),
+        date_revised=record_lists.day_of(first(cit, "DateRevised")),
+        grant_list_complete=flag(grant_lists[0], "CompleteYN", default=True)
+        if grant_lists
+        else None,
+        publication_type_uis=record_lists.publication_type_uis(
+            t for t in type_els if t.tag == "PublicationType"
+        ),
+        mesh_headings=mesh,
+        supplementary_concepts=suppl,
+        keywords=record_lists.keywords(cit.get("KeywordList", ())),
+        chemicals=record_lists.chemicals(cit.get("ChemicalList", ())),
+        grants=record_lists.grants(grant_lists),
+        comments_corrections=record_lists.comments_corrections(
+            cit.get("CommentsCorrectionsList", ())
+        ),
+        references=record_lists.references(pubmed_data.get("ReferenceList", ())),
+        history=record_lists.history(pubmed_data.get("History", ())),
+        article_ids=record_lists.article_ids(ids),
+        data_banks=record_lists.data_banks(art.get("DataBankList", ())),
+        id_problems=tuple(f"PMID {ident.pmid}: {p}" for p in problems),
     )
 
 
@@ -208,6 +255,10 @@ def book_article(el: etree._Element) -> Article:
     # A chapter's authors are the BookDocument's; a whole book's may be the Book's.
     own_list = author_list(doc)
     authors, complete = authors_from_list(own_list if own_list is not None else author_list(book))
+    doc_kids = children_by_tag(doc)
+    book_data = children_by_tag(el.find("PubmedBookData"))
+    book_ids = first(book_data, "ArticleIdList")
+    grant_lists = doc_kids.get("GrantList", ())
     return _article(
         pmid=ident.pmid,
         pmid_version=ident.version,
@@ -239,7 +290,30 @@ def book_article(el: etree._Element) -> Article:
         investigators=investigators_from(book, doc),
         book_title=child_text(book, "BookTitle"),
         book_accession=article_id(id_list, "bookaccession"),
+        publication_status=kid_text(book_data, "PublicationStatus"),
+        date_revised=record_lists.day_of(first(doc_kids, "DateRevised")),
+        grant_list_complete=flag(grant_lists[0], "CompleteYN", default=True)
+        if grant_lists
+        else None,
+        publication_type_uis=record_lists.publication_type_uis(
+            [
+                *doc_kids.get("PublicationType", ()),
+                *(t for head in doc_kids.get("PublicationTypeList", ()) for t in head),
+            ]
+        ),
+        keywords=record_lists.keywords(doc_kids.get("KeywordList", ())),
+        grants=record_lists.grants(grant_lists),
+        references=record_lists.references(doc_kids.get("ReferenceList", ())),
+        history=record_lists.history(book_data.get("History", ())),
+        article_ids=record_lists.article_ids(
+            () if book_ids is None else book_ids.iterchildren("ArticleId")
+        ),
     )
+
+
+def _attr(el: etree._Element | None, name: str) -> str | None:
+    value = el.get(name) if el is not None else None
+    return value.strip() or None if value is not None else None
 
 
 def read_pmid(el: etree._Element | None) -> _Pmid:

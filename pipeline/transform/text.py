@@ -7,6 +7,7 @@ and only whitespace is normalised. Missing or blank text is ``None``.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -34,22 +35,29 @@ _LONG = 48
 
 
 def _tidy(text: str) -> bool:
-    """True when collapsing would change nothing, for ASCII text.
+    """True when collapsing would change nothing.
 
-    Checked only where it pays (abstracts, titles, affiliations): four C-level
-    scans instead of splitting into hundreds of words and joining them again.
-    In ASCII, XML text can hold no whitespace but space, tab, CR and LF (the
-    other ASCII whitespace characters are not XML characters).
+    Checked only where it pays (abstracts, titles, affiliations, cited
+    references): C-level scans instead of splitting into hundreds of words and
+    joining them again. In ASCII, XML text can hold no whitespace but space,
+    tab, CR and LF (the other ASCII whitespace characters are not XML
+    characters); other text is searched once for any whitespace collapsing
+    would touch (the regex class of whitespace is what str.split splits on).
     """
+    if not text.isascii():
+        return _UNTIDY.search(text) is None
     return (
-        text.isascii()
-        and text[0] != " "
+        text[0] != " "
         and text[-1] != " "
         and "  " not in text
         and "\n" not in text
         and "\t" not in text
         and "\r" not in text
     )
+
+
+# Whitespace that collapsing changes: a run of two, any but a plain space, or at an end.
+_UNTIDY = re.compile(r"\s\s|[^\S ]|^\s|\s$")
 
 
 def flatten(el: etree._Element | None) -> str | None:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.load.concept_tables import DETAIL_TABLES
 from tests.bulk.test_bulk import CUI, DELETED, _pubmed_xml, write_baseline_and_update
 from tests.conftest import ROOT
 from tests.extract.test_download import fake  # noqa: F401  (the loopback FTP fixture)
@@ -180,3 +181,24 @@ def test_bulk_refuses_an_output_directory_holding_a_current_it_did_not_make(tmp_
     assert str(out / "current") in result.output
     assert (out / "current").read_text() == "the user's own file\n"
     assert sorted(p.name for p in out.iterdir()) == ["current"]
+
+
+def test_bulk_with_the_thin_tables_writes_those_and_the_same_rows_as_all_tables(tmp_path):
+    for name, data in medgen_files(tmp_path).items():
+        (tmp_path / name).write_bytes(data)
+    write_baseline_and_update(tmp_path / "pubmed")
+    thin, full = tmp_path / "thin", tmp_path / "full"
+    args = ["--tables", "articles,authors,journals,citations"]
+    assert invoke(*bulk_args(tmp_path, thin, CUI), *args).exit_code == 0
+    assert invoke(*bulk_args(tmp_path, full, CUI)).exit_code == 0
+    written = {p.name for p in (thin / "current").iterdir() if p.is_dir()}
+    # The concept tables are always written: --tables selects among the article tables.
+    always = {"concepts", "rejects", *DETAIL_TABLES}
+    assert written == {"articles", "authors", "journals", "citations", *always}
+    assert {"mesh_headings", "history", "article_ids"} <= {
+        p.name for p in (full / "current").iterdir()
+    }
+    for table in sorted(written):
+        assert pq.read_table(thin / "current" / table).equals(
+            pq.read_table(full / "current" / table)
+        ), table

@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from pipeline.bulk.parse import _records
-from pipeline.bulk.skim import SKIPPED, Skimmer
+from pipeline.bulk.skim import SKIPPED, Skimmer, skipped_for
 from pipeline.errors import ResponseFormatError
+from pipeline.load import schemas
+from pipeline.load.tables import article_tables
+from pipeline.transform.citations import citation_row
 from pipeline.transform.pubmed import article_from_element, parse_efetch
 from tests.conftest import DEMO_DATASET, PUBMED_SAMPLE_GLOBS, ROOT
 
@@ -125,13 +128,29 @@ def test_the_skimmer_counts_what_it_cut():
 
 
 def records_read_both_ways(data: bytes) -> None:
-    """The efetch path (whole tree) and the bulk path (skimmed stream) agree."""
+    """The efetch path (whole tree) and the bulk path (stream skimmed for the thin
+    table set) give the same thin tables."""
     whole = parse_efetch(data)
     skimmed = []
-    for el in _records(Skimmer(io.BytesIO(data), read_size=4096)):
+    stream = Skimmer(io.BytesIO(data), read_size=4096, skipped=skipped_for(schemas.THIN))
+    for el in _records(stream):
         if el.tag != "DeleteCitation":
             skimmed.append(article_from_element(el))
-    assert tuple(skimmed) == whole.articles
+    assert [a.pmid for a in skimmed] == [a.pmid for a in whole.articles]
+    assert article_tables(skimmed, [], schemas.THIN) == article_tables(
+        whole.articles, [], schemas.THIN
+    )
+    rows = [citation_row("C1", "c", 1, a) for a in skimmed]
+    assert rows == [citation_row("C1", "c", 1, a) for a in whole.articles]
+
+
+def test_the_thin_set_skims_the_long_lists_and_keeps_what_articles_read():
+    cut = skipped_for(schemas.THIN)
+    assert {"ReferenceList", "MeshHeadingList", "History"} <= set(cut)
+    assert "GrantList" not in cut
+    assert "CommentsCorrectionsList" not in cut
+    # With every table, only rare lists are left to cut: not worth a scan.
+    assert skipped_for(schemas.SELECTABLE) == ()
 
 
 def test_the_demo_records_read_the_same_skimmed_or_whole():

@@ -13,6 +13,7 @@ shipped store is byte-identical, so the two cannot drift apart.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -29,14 +30,18 @@ DEMO_WEBENV_PREFIX = "MCID_DEMO_RECORDING"
 # The columns the dataset fills with placeholders or stand-ins (its README lists each value):
 # the marker carries them into every manifest built from the store.
 PLACEHOLDER_COLUMNS = (
+    "article_ids.value",
     "articles.journal_nlm_id",
     "articles.languages",
     "articles.pmcid",
+    "articles.publication_type_uis",
     "articles.publication_types",
     "articles.status",
     "articles.title",
     "citations.pmcid",
     "citations.title",
+    "concept_codes.source",
+    "concept_codes.term_type",
     "concepts.db_build",
     "concepts.names",
     "journals.nlm_id",
@@ -101,7 +106,10 @@ def _drop_run_tokens(raw_dir: Path) -> None:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
-    shutil.rmtree(target, ignore_errors=True)
-    record(target)
+    with tempfile.TemporaryDirectory() as cache:
+        # The recording shares no rate limit with the user's own runs (tests do the same).
+        os.environ.setdefault("XDG_CACHE_HOME", cache)
+        shutil.rmtree(target, ignore_errors=True)
+        record(target)
     write_readme_table(target.parent / "README.md", target)
     print(target)

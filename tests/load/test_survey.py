@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.config import load_settings
 from pipeline.errors import UsageError
 from pipeline.load.survey import survey
-from tests.support import with_newer_tables
+from pipeline.runner import build
+from tests.conftest import ROOT
+from tests.support import options, with_newer_tables
+
+DEMO_RAW = ROOT / "pipeline" / "demo" / "raw"
 
 
 def test_the_demo_survey_counts_every_citation_per_category_and_year(demo_snapshot):
@@ -32,11 +37,22 @@ def test_the_demo_survey_counts_every_citation_per_category_and_year(demo_snapsh
     assert data.per_year == concept.per_year
 
 
-def test_without_the_newer_tables_the_optional_fields_are_none(demo_snapshot):
+def test_the_demo_has_no_retractions_no_mesh_headings_and_no_changes_table(demo_snapshot):
     [concept] = survey(demo_snapshot).concepts
-    assert concept.retracted is None
+    assert concept.retracted == []  # the column is there; the demo records carry no links
+    assert concept.mesh == []  # an empty mesh_headings table: the demo XML has no MeshHeadingList
+    assert concept.changes is None  # no changes table: the section is left out
+
+
+def test_a_snapshot_without_mesh_headings_leaves_the_mesh_field_none(tmp_path):
+    out = tmp_path / "thin"
+    settings = load_settings(env={}, overrides={"out_dir": out})
+    thin = ("articles", "authors", "journals", "citations")
+    snapshot = build(
+        settings, options(out, "C4725027", raw_dir=DEMO_RAW, offline=True, tables=thin)
+    ).snapshot
+    [concept] = survey(snapshot).concepts
     assert concept.mesh is None
-    assert concept.changes is None
 
 
 def test_top_journals_count_distinct_articles_most_first_then_by_name(world_snapshot):

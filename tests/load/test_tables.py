@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.load import schemas
-from pipeline.load.tables import article_tables, articles_table
+from pipeline.load.tables import article_tables, articles_table, journals_table
 from pipeline.models import Article, Reject
 from pipeline.transform.pubmed import parse_efetch
 
@@ -44,6 +44,12 @@ def test_article_tables_gives_every_pubmed_table_with_its_schema(tables: dict[st
         "editors/part-0.parquet": schemas.EDITORS,
         "investigators/part-0.parquet": schemas.INVESTIGATORS,
         "journals/part-0.parquet": schemas.JOURNALS,
+        **{
+            f"{name}/part-0.parquet": schemas.TABLES[name]
+            for name in schemas.SELECTABLE
+            if name not in ("articles", "authors", "editors", "investigators", "journals")
+            and name != "citations"
+        },
         "rejects/part-0.parquet": schemas.REJECTS,
     }
     assert {path: t.schema for path, t in tables.items()} == expected
@@ -151,8 +157,35 @@ def test_journals_table_has_one_row_per_nlm_unique_id(tables: dict[str, pa.Table
     journals = tables["journals/part-0.parquet"].to_pylist()
     assert [(j["nlm_id"], j["medline_ta"], j["issn_linking"]) for j in journals] == [
         ("0255562", "N Engl J Med", "0028-4793"),
+        ("101285081", "PLoS One", "1932-6203"),
         ("9000001", "Fixture J", None),
     ]
+
+
+def test_a_journal_row_takes_the_issns_of_its_highest_pmid_and_articles_keep_their_own(
+    tables: dict[str, pa.Table],
+):
+    # 0255562: 90000101 and 90000203 give only the electronic ISSN, 90000201 only the print.
+    nejm = [j for j in tables["journals/part-0.parquet"].to_pylist() if j["nlm_id"] == "0255562"]
+    assert [(j["issn_print"], j["issn_electronic"]) for j in nejm] == [(None, "1533-4406")]
+    own = {
+        r["pmid"]: (r["issn_print"], r["issn_electronic"])
+        for r in tables["articles/part-0.parquet"].to_pylist()
+        if r["journal_nlm_id"] == "0255562"
+    }
+    assert own == {
+        90000101: (None, "1533-4406"),
+        90000201: ("0028-4793", None),
+        90000203: (None, "1533-4406"),
+    }
+
+
+def test_journals_table_is_the_same_whatever_the_order_of_the_records(
+    fixture_articles: list[Article],
+):
+    forward = journals_table(fixture_articles)
+    assert journals_table(list(reversed(fixture_articles))).equals(forward)
+    assert journals_table(sorted(fixture_articles, key=lambda a: a.title or "")).equals(forward)
 
 
 def test_articles_authors_column_shared_with_the_authors_table_equals_one_built_alone(

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 
+from pipeline.config import load_settings
 from pipeline.load.survey import survey
 from pipeline.report.html import render
+from pipeline.runner import build
+from tests.conftest import ROOT
 from tests.fakes.world import CONCEPTS
-from tests.support import expected_page_lines, page_text, with_newer_tables
+from tests.support import expected_page_lines, options, page_text, with_newer_tables
+
+DEMO_RAW = ROOT / "pipeline" / "demo" / "raw"
 
 HEADINGS = (
     "Professional guidelines",
@@ -65,10 +70,25 @@ def test_the_overview_gives_the_manifest_counts_and_provenance(world_snapshot):
     assert data.manifest["ncbi"]["pubmed"]["db_build"] in text
 
 
-def test_sections_for_newer_tables_are_omitted_when_the_snapshot_lacks_them(demo_snapshot):
+def test_the_demo_report_says_none_are_retracted_or_indexed_and_omits_what_changed(
+    demo_snapshot,
+):
     text = page_text(render(survey(demo_snapshot)))
-    for heading in OPTIONAL:
-        assert heading not in text
+    assert "Retracted citations none" in text
+    assert "Top MeSH headings none" in text
+    assert "What changed since the parent snapshot" not in text  # no changes table
+
+
+def test_sections_for_tables_a_snapshot_lacks_are_omitted(tmp_path):
+    out = tmp_path / "thin"
+    settings = load_settings(env={}, overrides={"out_dir": out})
+    thin = ("articles", "authors", "journals", "citations")
+    snapshot = build(
+        settings, options(out, "C4725027", raw_dir=DEMO_RAW, offline=True, tables=thin)
+    ).snapshot
+    text = page_text(render(survey(snapshot)))
+    assert "Top MeSH headings" not in text
+    assert "What changed since the parent snapshot" not in text
 
 
 def test_sections_for_newer_tables_appear_when_the_snapshot_has_them(world_snapshot, tmp_path):

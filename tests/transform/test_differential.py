@@ -297,6 +297,13 @@ DOCUMENTED_DIFFERENCES = (
         why="we drop an iD whose ISO 7064 check digit fails (a typo names someone else)",
         applies=lambda d: d.field.endswith(" orcid") and d.ours is None and d.theirs is not None,
     ),
+    Difference(
+        field="pmcid",
+        condition='the ArticleIdList has no pmc id; an OtherID Source="NLM" gives one',
+        why="a PMC id PubMed gives only as OtherID (PMC4688250 [Available on 12/22/16]) "
+        "is the record's PMC id; the comparison reads the ArticleIdList only",
+        applies=lambda d: d.field == "pmcid" and d.theirs is None and str(d.ours).startswith("PMC"),
+    ),
 )
 
 
@@ -377,6 +384,7 @@ def test_documented_differences_are_what_the_fixtures_show():
         (90000101, "author 2 orcid", "0000-0002-1825-0097", None),
         (90000101, "author 3 orcid", None, "0000-0002-1825-0098"),
         (90000102, "issn_print", None, "0028-4794"),
+        (90000202, "pmcid", "PMC4688250", None),
     ]
 
 

@@ -34,7 +34,10 @@ def test_fixture_file_is_valid_against_the_bundled_dtd_and_parses_cleanly(path: 
     dtd = etree.DTD(str(DTD_FILE))
     assert dtd.validate(etree.parse(str(path), parser)), str(dtd.error_log)
     parsed = parse_efetch(path.read_bytes())
-    assert (parsed.rejects, parsed.warnings) == ((), ())
+    # whole_records.xml carries two malformed MeSH UIs on purpose: they are its only notes.
+    expected = tuple(w for w in parsed.warnings if "kept as published" in w)
+    assert (parsed.rejects, parsed.warnings) == ((), expected)
+    assert len(expected) == (2 if path.name == "whole_records.xml" else 0)
 
 
 @pytest.mark.parametrize(

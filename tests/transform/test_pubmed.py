@@ -6,7 +6,15 @@ from datetime import date
 import pytest
 
 from pipeline.errors import ResponseFormatError
-from pipeline.models import Affiliation, Article, Author, Journal, PubDate, Reject
+from pipeline.models import (
+    Affiliation,
+    Article,
+    ArticleIdentifier,
+    Author,
+    Journal,
+    PubDate,
+    Reject,
+)
 from pipeline.transform.pubmed import (
     FirstRecordPerPmid,
     UnreadableRecordError,
@@ -91,6 +99,13 @@ def test_parse_efetch_reads_every_field_of_a_journal_article():
         ),
         author_list_complete=True,
         abstract="AIM: Test.",
+        pub_model="Print-Electronic",
+        publication_type_uis=("D016428",),
+        article_ids=(
+            ArticleIdentifier("pubmed", "38598784"),
+            ArticleIdentifier("doi", "10.1056/NEJMoa2313886"),
+            ArticleIdentifier("pmc", "11001122"),
+        ),
     )
 
 
@@ -116,7 +131,7 @@ def test_editors_author_list_is_not_read_as_authors_but_as_editors():
       </AuthorList>"""
     article = only_article(article_set(article_xml(authors=authors)))
     assert article.authors == ()
-    assert article.author_list_complete is True
+    assert article.author_list_complete is None  # no authors' list: nothing says
     assert [(e.position, e.last_name) for e in article.editors] == [(1, "Editor")]
 
 
