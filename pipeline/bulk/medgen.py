@@ -6,10 +6,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.bulk.concept_files import ConceptFileReader, ConceptFiles
-from pipeline.bulk.runner import MedgenInput
 from pipeline.errors import UsageError
 from pipeline.extract.bulk_files import read_concept_texts, read_links, read_links_table
-from pipeline.models import Concept, ConceptDefinition, ConceptFailure, ConceptName, ConceptRef
+from pipeline.models import (
+    Concept,
+    ConceptDefinition,
+    ConceptFailure,
+    ConceptName,
+    ConceptRef,
+    MedgenInput,
+)
 from pipeline.transform.medgen_files import ConceptLinks, ConceptText
 
 _NOT_FOUND = "not in the links file, NAMES.RRF or MGDEF.RRF: not a MedGen concept"

@@ -17,15 +17,16 @@ import re
 import shutil
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from pipeline import wiring
 from pipeline.bulk.citations import category_slices, order_links, select_category, type_flags
-from pipeline.bulk.concept_files import ConceptFileReader, detail_parts, detail_warnings
+from pipeline.bulk.concept_files import detail_parts, detail_warnings
 from pipeline.bulk.executors import make_executor
 from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
 from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
@@ -35,20 +36,12 @@ from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.load import schemas, tables
 from pipeline.load.layout import WORK_PREFIX, claim_output, make_dir
+from pipeline.load.manifest import MANIFEST_FORMAT
 from pipeline.load.parquet import read_parquet
 from pipeline.load.snapshot import SnapshotWriter
-from pipeline.models import Category, Concept, ConceptFailure, ConceptRef, DbInfo
-from pipeline.runner import (
-    MANIFEST_FORMAT,
-    BuildOptions,
-    category_entries,
-    database_info,
-    library_versions,
-    make_client,
-    response_entries,
-    unasked_warning,
-)
-from pipeline.transform.pubmed import parse_efetch
+from pipeline.models import Category, DbInfo, MedgenInput
+from pipeline.publish import category_entries, library_versions, response_entries
+from pipeline.transform.pubmed import parse_efetch, unasked_warning
 
 log = logging.getLogger(__name__)
 
@@ -74,20 +67,6 @@ _OFFLINE_TYPES = {
 _FILE_NUMBER = re.compile(r"n(\d+)\.xml(\.gz)?$")
 # Tables written from the parse parts, in snapshot order.
 PART_TABLES = ("articles", "authors", "editors", "investigators", "journals", "rejects")
-
-
-@dataclass(frozen=True, slots=True)
-class MedgenInput:
-    """What the MedGen files gave for the requested concepts."""
-
-    concepts: tuple[tuple[ConceptRef, Concept], ...]
-    failures: tuple[ConceptFailure, ...]
-    links: dict[str, tuple[int, ...]]  # CUI -> linked PMIDs
-    # --all-concepts: every link as (cui, pmid) rows, distinct; ``links`` is then empty.
-    link_table: pa.Table | None = None
-    warnings: tuple[str, ...] = ()  # lines of the MedGen files that could not be read
-    # The concept files (MGCONSO, MGREL...): the detail tables are read from them.
-    details: ConceptFileReader | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +185,9 @@ def _online(
 ) -> _Online:
     """Categories by E-utilities, as build does; absent PMIDs fetched and parsed."""
     raw_dir = options.raw_dir or settings.out_dir / "raw"
-    client = client or make_client(settings, BuildOptions(concepts=(), raw_dir=raw_dir))
+    if client is None:
+        run = wiring.run_id(settings, (), None)  # one journal for every online bulk run
+        client = wiring.eutils_client(settings, raw_dir, run=run)
     hits: dict[tuple[str, str], CategorySearch] = {}
     for _, concept in medgen.concepts:
         if concept.uid is None:  # no links in the files: nothing to search
@@ -226,7 +207,7 @@ def _online(
     _fetch_absent(client, absent, settings.efetch_batch_size, parsed)
     dbinfo: dict[str, DbInfo] = {}
     for db in ("pubmed", "medgen"):
-        dbinfo[db], problem = database_info(client, db)
+        dbinfo[db], problem = wiring.database_info(client, db)
         if problem:
             log.warning("%s", problem)
             parsed.warnings[problem] = None
@@ -260,31 +241,31 @@ def _fetch_absent(client: EutilsClient, pmids: Sequence[int], batch: int, parsed
 # ------------------------------------------------------------------ citations
 
 
-def _cite_fields(parsed: _Parsed) -> dict[int, dict[str, Any]]:
-    """The winning citation fields per PMID (only linked PMIDs were kept)."""
-    return {row["pmid"]: row for row in _cite_fields_table(parsed).to_pylist()}
-
-
-def _rank_key(row: dict[str, Any]) -> tuple[date, int]:
-    # Newest first, as esearch's sort=pub_date; undated records last; PMID breaks ties.
-    return (row["sort_date"] or date.min, row["pmid"])
-
-
 def offline_hits(
-    medgen: MedgenInput, fields: dict[int, dict[str, Any]], limit: int | None
+    medgen: MedgenInput, fields: pa.Table, limit: int | None
 ) -> dict[tuple[str, str], tuple[int, ...]]:
+    """Per concept and offline category, its PMIDs in citation order (``order_links``)."""
     hits: dict[tuple[str, str], tuple[int, ...]] = {}
+    cuis: list[str] = []
+    pmids: list[int] = []
     for _, concept in medgen.concepts:
-        rows = [fields[p] for p in dict.fromkeys(medgen.links.get(concept.cui, ())) if p in fields]
-        rows.sort(key=_rank_key, reverse=True)
+        linked = dict.fromkeys(medgen.links.get(concept.cui, ()))
+        cuis.extend([concept.cui] * len(linked))
+        pmids.extend(linked)
         for category in OFFLINE_CATEGORIES:
-            wanted = _OFFLINE_TYPES.get(category.name)
-            chosen = [
-                r["pmid"]
-                for r in rows
-                if wanted is None or wanted.intersection(r["publication_types"])
-            ]
-            hits[(concept.cui, category.name)] = tuple(chosen[:limit] if limit else chosen)
+            hits[(concept.cui, category.name)] = ()
+    links = pa.table({"cui": pa.array(cuis, pa.string()), "pmid": pa.array(pmids, pa.int64())})
+    ordered = order_links(links, fields)
+    field_pmids = fields["pmid"].to_numpy()
+    for category in OFFLINE_CATEGORIES:
+        wanted = _OFFLINE_TYPES.get(category.name)
+        keep = type_flags(fields, wanted) if wanted is not None else None
+        chosen = select_category(ordered, keep, limit)
+        grouped: dict[str, list[int]] = {}
+        for cui, row in zip(chosen.cui.to_pylist(), chosen.rows.tolist(), strict=True):
+            grouped.setdefault(cui, []).append(int(field_pmids[row]))
+        for cui, chosen_pmids in grouped.items():
+            hits[(cui, category.name)] = tuple(chosen_pmids)
     return hits
 
 
@@ -367,9 +348,10 @@ def _per_concept_citations(
     online: _Online | None,
     categories: Sequence[Category],
 ) -> tuple[dict[str, Iterable[pa.Table]], _Accounts]:
-    fields = _cite_fields(parsed)
+    table = _cite_fields_table(parsed)
+    fields: dict[int, dict[str, Any]] = {row["pmid"]: row for row in table.to_pylist()}
     if online is None:
-        hits = offline_hits(medgen, fields, options.per_category)
+        hits = offline_hits(medgen, table, options.per_category)
         requested = sorted({p for pmids in medgen.links.values() for p in pmids})
     else:
         hits = {key: hit.pmids for key, hit in online.hits.items()}

@@ -28,6 +28,7 @@ from pipeline.errors import NoSnapshotError, VerifyError
 from pipeline.load.parquet import FileEntry, sha256_stream
 
 MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
 # Manifest keys that depend on when the run happened, not on what it read.
 VOLATILE_KEYS = ("snapshot_id", "created_at", "content_hash")
 _SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -10,10 +10,10 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.bulk.runner import BulkOptions, MedgenInput, bulk_build, order_pubmed_files
+from pipeline.bulk.runner import BulkOptions, bulk_build, order_pubmed_files
 from pipeline.config import load_settings
 from pipeline.load.snapshot import verify
-from pipeline.models import Concept, ConceptRef
+from pipeline.models import Concept, ConceptRef, MedgenInput
 from tests.conftest import DEMO_DATASET
 from tests.fakes.eutils_server import FakeEutils
 from tests.support import build_live, demo_dataset
@@ -154,7 +154,7 @@ def test_every_executor_publishes_the_same_files(tmp_path, executor):
 def _online_bulk(tmp_path, lies=()):
     """An online bulk run whose files lack two PMIDs, beside a build of the same concept;
     ``lies``: what the fake server tells (tests/fakes/eutils_server.py)."""
-    from pipeline.runner import BuildOptions, make_client
+    from pipeline.wiring import eutils_client, run_id
     from tests.support import live_settings
 
     absent = {DELETED, REPLACED}
@@ -168,7 +168,7 @@ def _online_bulk(tmp_path, lies=()):
     with FakeEutils(demo_dataset()) as fake:
         built = build_live(fake, tmp_path / "build", CUI)
         settings = live_settings(fake, tmp_path / "bulk")
-        client = make_client(settings, BuildOptions(concepts=(), raw_dir=tmp_path / "raw"))
+        client = eutils_client(settings, tmp_path / "raw", run=run_id(settings, (), None))
         for lie in lies:
             fake.lie(lie)
         before = len(fake.requests)
