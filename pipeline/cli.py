@@ -517,7 +517,12 @@ def download_command(
     PATHS are remote paths under the base URL (e.g. pub/medgen/NAMES.RRF.gz).
     Prints each local path; a file already present and verified is skipped.
     """
-    downloader = Downloader(base_url, idle_timeout=idle_timeout, require_md5=not allow_missing_md5)
+    downloader = Downloader(
+        base_url,
+        policy=_settings(None, None).retry,
+        idle_timeout=idle_timeout,
+        require_md5=not allow_missing_md5,
+    )
     remote = list(paths) + (list(MEDGEN_FILES) if medgen else [])
     if baseline:
         remote += downloader.list_directory("pubmed/baseline", PUBMED_FILE)

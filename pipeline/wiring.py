@@ -17,7 +17,6 @@ from pipeline.extract.client import EutilsClient
 from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import RawStore, RunJournal
-from pipeline.extract.retry import RetryPolicy
 from pipeline.models import ConceptRef, DbInfo
 
 # A raw-store write takes well under a second; an hour-old temporary file is orphaned.
@@ -60,7 +59,7 @@ def eutils_client(
     Offline it only reads the store; a dry run sends but records nothing.
     """
     store = RawStore(raw_dir)
-    policy = RetryPolicy(**{f: getattr(settings.retry, f) for f in RetryPolicy.__slots__})
+    policy = settings.retry
     if offline:
         return EutilsClient(store=store, gateway=None, limiter=None, policy=policy)
     gateway = EntrezGateway(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 from lxml import etree
 
 from pipeline.config import Settings, load_settings
+from pipeline.extract.retry import RetryPolicy
 from pipeline.load.manifest import content_hash
 from pipeline.load.parquet import PARQUET_OPTIONS
 from pipeline.load.survey import CHANGES_FILE, MESH_FILE
@@ -39,6 +41,11 @@ def live_settings(fake: FakeEutils, out: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"out_dir": out, "rate_limit": 200.0, "timeout": 5.0}
     values.update(overrides)
     return load_settings(env=env, overrides=values)
+
+
+def retry_policy(**changes: Any) -> RetryPolicy:
+    """The packaged retry policy with ``changes`` (e.g. waits short enough for a test)."""
+    return dataclasses.replace(load_settings(env={}).retry, **changes)
 
 
 def options(out: Path, *refs: str, **kw: Any) -> BuildOptions:

@@ -155,9 +155,9 @@ def test_transient_faults_are_retried_and_the_output_is_unchanged(fake, tmp_path
 
 
 def _fast_retry():
-    from pipeline.config import RetrySettings
+    from tests.support import retry_policy
 
-    return RetrySettings(max_attempts=4, initial_wait=0.05, max_wait=0.2, jitter=0.05)
+    return retry_policy(max_attempts=4, initial_wait=0.05, max_wait=0.2, jitter=0.05)
 
 
 def test_a_client_error_fails_at_once_naming_the_utility_without_the_key(fake, tmp_path):

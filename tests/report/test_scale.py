@@ -9,8 +9,8 @@ from pipeline.load import tables
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.load.survey import survey
 from pipeline.models import CitationRow, Concept
-from pipeline.report.html import render
 from pipeline.publish import category_entries
+from pipeline.report.html import render
 
 # Per concept, one section of small tables; a plot per concept would cost tens of KB each.
 MAX_BYTES_PER_CONCEPT = 16_000
