@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
+from pipeline.load.manifest import Manifest
 from pipeline.load.reader import SnapshotView
 from pipeline.transform.citations import citation_line
 
 DEMO_SOURCE = "demo"
 
 
-def demo_notice(manifest: Mapping[str, Any]) -> str | None:
+def demo_notice(manifest: Manifest) -> str | None:
     """One line for readers of a snapshot built from the hand-written demo store, else None."""
-    if manifest.get("source") != DEMO_SOURCE:
+    if manifest.source != DEMO_SOURCE:
         return None
-    columns = manifest.get("placeholder_columns") or []
     return (
         "note: this is the hand-written demo, not NCBI's data: "
-        f"{len(columns)} columns hold placeholders (the manifest's placeholder_columns)"
+        f"{len(manifest.placeholder_columns)} columns hold placeholders "
+        "(the manifest's placeholder_columns)"
     )
 
 

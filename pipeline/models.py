@@ -11,7 +11,9 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:  # only the annotation of MedgenInput.details: no import at run time
+if TYPE_CHECKING:  # only annotations of MedgenInput: no import at run time
+    from pathlib import Path
+
     import pyarrow as pa
 
     from pipeline.bulk.concept_files import ConceptFileReader
@@ -349,3 +351,4 @@ class MedgenInput:
     warnings: tuple[str, ...] = ()  # lines of the MedGen files that could not be read
     # The concept files (MGCONSO, MGREL...): the detail tables are read from them.
     details: ConceptFileReader | None = None
+    sources: tuple[Path, ...] = ()  # every MedGen file read, for the manifest

@@ -26,7 +26,14 @@ from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.rawstore import read_provenance
 from pipeline.load import concept_tables, tables
 from pipeline.load.layout import claim_output
-from pipeline.load.manifest import MANIFEST_FORMAT
+from pipeline.load.manifest import (
+    EUTILS_MODE,
+    Categories,
+    CategoryCount,
+    Concepts,
+    Manifest,
+    Pmids,
+)
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.logs import CONCEPT, RUN_ID
 from pipeline.models import (
@@ -38,7 +45,15 @@ from pipeline.models import (
     DbInfo,
     Reject,
 )
-from pipeline.publish import category_entries, library_versions, response_entries
+from pipeline.publish import (
+    RunStart,
+    found_concepts,
+    library_versions,
+    publish_snapshot,
+    releases,
+    response_entries,
+    start_run,
+)
 from pipeline.resolve import Resolution, resolve_concepts
 from pipeline.transform.citations import citation_row
 from pipeline.transform.pubmed import FirstRecordPerPmid, parse_efetch, unasked_warning
@@ -228,6 +243,7 @@ def build(
 def _build(
     settings: Settings, options: BuildOptions, client: EutilsClient, now: datetime | None
 ) -> BuildResult:
+    start = start_run("build", options, settings)  # before the first request
     found = _extract_concepts(client, settings, options)
     if not found.concepts:
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in found.failures)
@@ -241,7 +257,9 @@ def _build(
         dbinfo[db], problem = wiring.database_info(client, db)
         articles.warn([problem] if problem else [])
     articles.warnings.update(client.warnings)  # already logged by the client
-    snapshot, manifest = _load(settings, options, client, found, articles, requested, dbinfo, now)
+    snapshot, manifest = _load(
+        settings, options, client, found, articles, requested, dbinfo, (start, now)
+    )
     if client.journal is not None:
         client.journal.discard()
     log.info("published %s", snapshot)
@@ -340,12 +358,12 @@ def _load(
     articles: _Articles,
     requested: list[int],
     dbinfo: dict[str, DbInfo],
-    now: datetime | None,
+    when: tuple[RunStart, datetime | None],
 ) -> tuple[Path, dict[str, Any]]:
     rows = _citation_rows(found, articles, settings)
     loaded = list(articles.by_pmid.values())
-    writer = SnapshotWriter(settings.out_dir)
-    try:
+
+    def write(writer: SnapshotWriter) -> Manifest:
         concepts = [c for _, c in found.concepts]
         writer.add(
             "concepts/part-0.parquet", tables.concepts_table(concepts, dbinfo["medgen"].db_build)
@@ -357,28 +375,27 @@ def _load(
             writer.add(f"citations/category={category.name}/part-0.parquet", table)
         for relpath, table in tables.article_tables(loaded, articles.rejects).items():
             writer.add(relpath, table)
-        manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
-    except BaseException:
-        writer.discard()
-        raise
-    return writer.publish(manifest, now)
+        return _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
+
+    start, now = when
+    return publish_snapshot(settings.out_dir, start, write, now)
 
 
-def accounting(requested: Sequence[int], articles: _Articles) -> dict[str, Any]:
+def accounting(requested: Sequence[int], articles: _Articles) -> Pmids:
     asked = set(requested)
     loaded = asked & set(articles.by_pmid)
     rejected = asked & {r.pmid for r in articles.rejects if r.pmid is not None} - loaded
     missing = sorted(asked - loaded - rejected)
     assert len(asked) == len(loaded) + len(rejected) + len(missing)
-    return {
-        "requested": len(asked),
-        "loaded": len(loaded),
-        "rejected": len(rejected),
-        "missing": len(missing),
-        "missing_pmids": missing,
-        "deleted_pmids": sorted(asked & articles.deleted),
-        "unattributed_rejects": sum(1 for r in articles.rejects if r.pmid is None),
-    }
+    return Pmids(
+        requested=len(asked),
+        loaded=len(loaded),
+        rejected=len(rejected),
+        missing=len(missing),
+        missing_pmids=tuple(missing),
+        deleted_pmids=tuple(sorted(asked & articles.deleted)),
+        unattributed_rejects=sum(1 for r in articles.rejects if r.pmid is None),
+    )
 
 
 def _manifest(
@@ -390,46 +407,34 @@ def _manifest(
     requested: list[int],
     dbinfo: dict[str, DbInfo],
     rows: dict[str, list[CitationRow]],
-) -> dict[str, Any]:
+) -> Manifest:
     written = {(r.cui, r.category): 0 for rs in rows.values() for r in rs}
     for rs in rows.values():
         for r in rs:
             written[(r.cui, r.category)] += 1
     provenance = read_provenance(options.raw_dir)
-    return {
-        "format": MANIFEST_FORMAT,
-        "source": provenance.source,
-        **(
-            {"placeholder_columns": list(provenance.placeholder_columns)}
-            if provenance.placeholder_columns
-            else {}
+    return Manifest(
+        source=provenance.source,
+        placeholder_columns=tuple(provenance.placeholder_columns),
+        concepts=Concepts(
+            requested=tuple(r.value for r in options.concepts),
+            found=found_concepts(found.concepts),
+            failed=tuple(found.failures),
         ),
-        "concepts": {
-            "requested": [r.value for r in options.concepts],
-            "found": [
-                {"ref": ref.value, "uid": c.uid, "cui": c.cui, "name": c.name}
-                for ref, c in found.concepts
-            ],
-            "failed": [{"ref": f.ref, "reason": f.reason} for f in found.failures],
-        },
-        "categories": {
-            "config": category_entries(settings.categories),
-            "sha256": settings.categories_hash,
-            "per_concept": {
-                f"{cui}/{cat}": {
-                    "esearch_count": hit.count,
-                    "rows": written.get((cui, cat), 0),
-                    "slices": hit.slices,
-                }
+        categories=Categories(
+            config=settings.categories,
+            mode=EUTILS_MODE,
+            sha256=settings.categories_hash,
+            per_concept={
+                f"{cui}/{cat}": CategoryCount(written.get((cui, cat), 0), hit.count, hit.slices)
                 for (cui, cat), hit in sorted(found.hits.items())
             },
-        },
-        "per_category_limit": options.per_category,
-        "pmids": accounting(requested, articles),
-        "warnings": sorted(articles.warnings),
-        "ncbi": {
-            db: {"db_build": i.db_build, "last_update": i.last_update} for db, i in dbinfo.items()
-        },
-        "responses": response_entries(client),
-        "versions": library_versions(),
-    }
+            rows={name: len(category_rows) for name, category_rows in rows.items()},
+        ),
+        per_category_limit=options.per_category,
+        pmids=accounting(requested, articles),
+        warnings=tuple(sorted(articles.warnings)),
+        ncbi=releases(dbinfo),
+        responses=response_entries(client),
+        versions=library_versions(),
+    )

@@ -16,6 +16,7 @@ good line; a read failure of the disk is an :class:`InputFileError`.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import zlib
 from collections.abc import Callable, Collection, Iterator
@@ -102,6 +103,16 @@ def _open_raw(path: Path) -> BinaryIO:
         raise UsageError(f"{path}: no such file") from exc
     except OSError as exc:
         raise UsageError(f"cannot open {path}: {exc.strerror or exc}") from exc
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    """(bytes, sha256) of an input file as it is on disk, read once."""
+    try:
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256")
+            return fh.tell(), digest.hexdigest()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _is_gzip(raw: BinaryIO, path: Path) -> bool:

@@ -32,7 +32,8 @@ def write_baseline_and_update(folder: Path) -> tuple[Path, Path]:
     another and deletes a third."""
     folder.mkdir(parents=True, exist_ok=True)
     baseline = folder / "pubmed26n0001.xml.gz"
-    baseline.write_bytes(gzip.compress(_pubmed_xml().encode()))
+    # mtime=0: the same files, byte for byte, whenever they are written.
+    baseline.write_bytes(gzip.compress(_pubmed_xml().encode(), mtime=0))
     records = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", _pubmed_xml(), re.S)
 
     def record(pmid: int) -> str:
@@ -58,7 +59,7 @@ def write_baseline_and_update(folder: Path) -> tuple[Path, Path]:
         f'<DeleteCitation><PMID Version="1">{DELETED}</PMID></DeleteCitation></PubmedArticleSet>'
     )
     path = folder / "pubmed26n0002.xml.gz"
-    path.write_bytes(gzip.compress(update.encode()))
+    path.write_bytes(gzip.compress(update.encode(), mtime=0))
     return baseline, path
 
 
