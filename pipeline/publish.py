@@ -51,9 +51,10 @@ class RunStart:
     command: str  # "build" or "bulk"
     arguments: Mapping[str, Json]
     parent: str | None  # the snapshot `current` named then, if any
+    mode: str = "full"  # every answer read for this run (not carried over from the parent)
 
     def run(self) -> Run:
-        return Run(self.command, "full", __version__, self.arguments)
+        return Run(self.command, self.mode, __version__, self.arguments)
 
 
 def start_run(command: str, options: DataclassInstance, settings: Settings) -> RunStart:
