@@ -57,10 +57,20 @@ class RunStart:
         return Run(self.command, self.mode, __version__, self.arguments)
 
 
-def start_run(command: str, options: DataclassInstance, settings: Settings) -> RunStart:
-    """Called once the run holds the output lock, before its first request."""
+def start_run(
+    command: str,
+    options: DataclassInstance,
+    settings: Settings,
+    extra: Mapping[str, object] | None = None,
+) -> RunStart:
+    """Called once the run holds the output lock, before its first request.
+
+    ``extra``: arguments the options do not hold (bulk's concepts and MedGen files).
+    """
     parent = layout.current_name(settings.out_dir)
-    return RunStart(command, run_arguments(options, settings), parent)
+    arguments = run_arguments(options, settings)
+    arguments.update({k: _json(v) for k, v in (extra or {}).items()})
+    return RunStart(command, arguments, parent)
 
 
 def run_arguments(options: DataclassInstance, settings: Settings) -> dict[str, Json]:

@@ -96,7 +96,10 @@ def test_bulk_lists_every_input_file_with_its_size_and_sha256(tmp_path):
         {"name": links.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     ]
     assert manifest["run"]["command"] == "bulk"
-    assert manifest["run"]["arguments"]["pubmed"] == [str(p) for p in files]
+    arguments = manifest["run"]["arguments"]
+    assert arguments["pubmed"] == [str(p) for p in files]
+    assert arguments["medgen_files"] == [str(links)]
+    assert (arguments["concepts"], arguments["all_concepts"]) == (["C4725027"], False)
 
 
 def test_a_run_names_its_parent_and_its_arguments_but_no_secret(tmp_path):
