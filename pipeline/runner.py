@@ -76,7 +76,7 @@ class BuildOptions:
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     snapshot: Path
-    manifest: dict[str, Any]
+    manifest: dict[str, Any]  # as written to manifest.json (load_manifest gives it typed)
     failures: tuple[ConceptFailure, ...]
 
 

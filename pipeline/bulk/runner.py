@@ -148,14 +148,7 @@ def bulk_build(
     files = order_pubmed_files(options.pubmed)
     raw_dir = (options.raw_dir or settings.out_dir / "raw") if options.online else None
     with claim_output(settings.out_dir, raw_dir=raw_dir, wait=options.wait_lock):
-        every = medgen.link_table is not None  # --all-concepts: none named
-        named = [ref.value for ref, _ in medgen.concepts] + [f.ref for f in medgen.failures]
-        given = {
-            "concepts": [] if every else named,
-            "all_concepts": every,
-            "medgen_files": medgen.sources,
-        }
-        start = start_run("bulk", options, settings, given)
+        start = _start(settings, medgen, options)
         work = make_dir(settings.out_dir, WORK_PREFIX, 0o700)
         try:
             parsed = _parse_all(files, medgen, options, work)
@@ -174,6 +167,18 @@ def bulk_build(
             "(see the manifest; --allow-partial makes this exit 0)"
         )
     return snapshot, manifest
+
+
+def _start(settings: Settings, medgen: MedgenInput, options: BulkOptions) -> RunStart:
+    """The run, with the arguments BulkOptions does not hold: the concepts and MedGen files."""
+    every = medgen.link_table is not None  # --all-concepts: none named
+    named = [ref.value for ref, _ in medgen.concepts] + [f.ref for f in medgen.failures]
+    given = {
+        "concepts": [] if every else named,
+        "all_concepts": every,
+        "medgen_files": medgen.sources,
+    }
+    return start_run("bulk", options, settings, given)
 
 
 def _parse_all(
