@@ -32,7 +32,7 @@ from pipeline.errors import MedgenEtlError, NoSnapshotError, UsageError
 from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
 from pipeline.listing import citation_marks, demo_notice, render_citations, render_header
 from pipeline.load import schemas
-from pipeline.load.manifest import read_manifest
+from pipeline.load.manifest import load_manifest
 from pipeline.load.reader import open_snapshot, snapshot_view
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.logs import configure as configure_logging
@@ -326,11 +326,9 @@ def verify_command(snapshot_dir: Path | None, out: Path) -> None:
     """Recompute every checksum and row count in a snapshot's manifest."""
     snapshot = snapshot_dir or current_snapshot(out)
     manifest = verify(snapshot)
-    files = manifest["files"]
-    rows = sum(f["rows"] for f in files.values())
-    click.echo(
-        f"ok {snapshot}: {len(files)} files, {rows} rows, content {manifest['content_hash'][:12]}"
-    )
+    rows = sum(f.rows for f in manifest.files.values())
+    digest = (manifest.content_hash or "")[:12]
+    click.echo(f"ok {snapshot}: {len(manifest.files)} files, {rows} rows, content {digest}")
 
 
 @main.command(name="report")
@@ -364,7 +362,7 @@ def report_command(
 def _note_provenance(snapshot: Path) -> None:
     """The demo notice, as a log line on stderr: stdout stays the data (show: the page's
     listing, byte for byte), and --log-format json keeps one object per line."""
-    notice = demo_notice(read_manifest(snapshot))
+    notice = demo_notice(load_manifest(snapshot))
     if notice:
         log.warning("%s", notice)
 
@@ -554,7 +552,12 @@ def download_command(
     PATHS are remote paths under the base URL (e.g. pub/medgen/NAMES.RRF.gz).
     Prints each local path; a file already present and verified is skipped.
     """
-    downloader = Downloader(base_url, idle_timeout=idle_timeout, require_md5=not allow_missing_md5)
+    downloader = Downloader(
+        base_url,
+        policy=_settings(None, None).retry,
+        idle_timeout=idle_timeout,
+        require_md5=not allow_missing_md5,
+    )
     remote = list(paths) + (list(MEDGEN_FILES) if medgen else [])
     if baseline:
         remote += downloader.list_directory("pubmed/baseline", PUBMED_FILE)

@@ -21,9 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
+from pipeline.extract.retry import RetryPolicy
 from pipeline.models import Category
 
-DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 _CATEGORY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -50,13 +50,8 @@ class Secret:
         return hash(self._value)
 
 
-@dataclass(frozen=True, slots=True)
-class RetrySettings:
-    max_attempts: int = 6
-    initial_wait: float = 1.0
-    max_wait: float = 60.0
-    max_retry_after: float = 120.0
-    jitter: float = 1.0
+# The retry settings are the policy itself (its values: pipeline.toml's [retry]).
+RetrySettings = RetryPolicy
 
 
 # Largest body accepted per utility, in bytes (pipeline.toml says why these).
@@ -83,7 +78,7 @@ class Settings:
     rate_limit: float
     rate_limit_with_key: float
     timeout: float
-    retry: RetrySettings
+    retry: RetryPolicy
     search_page_size: int
     efetch_batch_size: int
     out_dir: Path
@@ -316,7 +311,9 @@ def load_settings(
         _note_origins(origins, user, str(config_file))
         data = _merge(data, user)
     _check_schema(data, "configuration")
-    ncbi, retry, extract = data["ncbi"], data.get("retry", {}), data["extract"]
+    # Every default is the packaged pipeline.toml's (merged under the user's file):
+    # no value is written a second time here.
+    ncbi, retry, extract = data["ncbi"], data["retry"], data["extract"]
 
     cat_text, cat_origin = _packaged("categories.toml"), "packaged categories.toml"
     if categories_file is not None:
@@ -326,14 +323,14 @@ def load_settings(
     if _env_value(env, "NCBI_EUTILS_URL"):
         origins["ncbi.eutils_url"] = "NCBI_EUTILS_URL"
     values: dict[str, Any] = {
-        "eutils_url": _env_value(env, "NCBI_EUTILS_URL") or ncbi.get("eutils_url"),
-        "tool": ncbi.get("tool", "medgen-etl"),
+        "eutils_url": _env_value(env, "NCBI_EUTILS_URL") or ncbi["eutils_url"],
+        "tool": ncbi["tool"],
         "email": _env_value(env, "NCBI_EMAIL") or ncbi.get("email"),
         "api_key": Secret(api_key) if api_key else None,
-        "rate_limit": _float(ncbi.get("rate_limit", 3.0)),
-        "rate_limit_with_key": _float(ncbi.get("rate_limit_with_key", 10.0)),
-        "timeout": _float(ncbi.get("timeout", 30.0)),
-        "retry": RetrySettings(**{k: v for k, v in retry.items()}),
+        "rate_limit": _float(ncbi["rate_limit"]),
+        "rate_limit_with_key": _float(ncbi["rate_limit_with_key"]),
+        "timeout": _float(ncbi["timeout"]),
+        "retry": RetryPolicy(**retry),
         "search_page_size": extract["search_page_size"],
         "efetch_batch_size": extract["efetch_batch_size"],
         "out_dir": Path(data["output"]["dir"]),

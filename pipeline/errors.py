@@ -21,11 +21,17 @@ the CLI turns them into messages and exit codes.
     ├── OfflineMissError        --offline and the raw store lacks a reply (66)
     ├── ConceptError            one concept failed (unknown CUI, <error>) (65)
     ├── PartialRunError         some concepts failed; nothing else wrong  (65)
-    ├── SnapshotError           staging, publishing or reading a snapshot (74)
-    │   ├── RawStoreCorruptError a raw-store body that does not match its sidecar (74)
-    │   ├── ForeignPathError    the output directory holds a path medgen-etl did not make (74)
-    │   ├── NoSnapshotError     no published snapshot where one was named (66)
-    │   └── VerifyError         a snapshot's files differ from its manifest (65)
+    ├── StorageError            a file or directory could not be written or read (74);
+    │   │                       ``subject`` says whose: one subclass per kind of storage
+    │   ├── SnapshotError       staging, publishing or reading a snapshot (74)
+    │   │   ├── ForeignPathError    the output directory holds a path medgen-etl did not make (74)
+    │   │   ├── NoSnapshotError     no published snapshot where one was named (66)
+    │   │   └── VerifyError         a snapshot's files differ from its manifest (65)
+    │   ├── RawStoreError       the raw response store (74)
+    │   │   └── RawStoreCorruptError a raw-store body that does not match its sidecar (74)
+    │   ├── InputFileError      a MedGen or PubMed bulk file could not be read from disk (74)
+    │   ├── DownloadError       a downloaded file could not be written, read or moved (74)
+    │   └── ReportError         the HTML report could not be written (74)
     └── LockError               another run holds the output directory   (75)
 """
 
@@ -119,11 +125,34 @@ class PartialRunError(MedgenEtlError):
     exit_code = 65
 
 
-class SnapshotError(MedgenEtlError):
+class StorageError(MedgenEtlError):
+    """A disk failure; ``subject`` names the storage it hit (its subclass's)."""
+
     exit_code = 74
+    subject = "storage"
 
 
-class RawStoreCorruptError(SnapshotError):
+class SnapshotError(StorageError):
+    subject = "snapshot"
+
+
+class RawStoreError(StorageError):
+    subject = "raw store"
+
+
+class InputFileError(StorageError):
+    subject = "input file"
+
+
+class DownloadError(StorageError):
+    subject = "download"
+
+
+class ReportError(StorageError):
+    subject = "report"
+
+
+class RawStoreCorruptError(RawStoreError):
     """A raw-store body whose sha256 is not the one its sidecar names."""
 
     def __init__(self, message: str, *, path: str) -> None:

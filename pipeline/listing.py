@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Protocol
 
-from pipeline.load.reader import PublishedSnapshot, SnapshotView
+import pyarrow as pa
+
+from pipeline.load.manifest import Manifest
+from pipeline.load.reader import SnapshotView
 from pipeline.load.snapshot import PART
 from pipeline.transform.citations import citation_line
 
 DEMO_SOURCE = "demo"
 
 
-def demo_notice(manifest: Mapping[str, Any]) -> str | None:
+class Tables(Protocol):
+    """Where the marks are read from: a published snapshot (load.reader.PublishedSnapshot)."""
+
+    @property
+    def files(self) -> Mapping[str, object]: ...
+
+    def read(self, rel: str) -> pa.Table: ...
+
+
+def demo_notice(manifest: Manifest) -> str | None:
     """One line for readers of a snapshot built from the hand-written demo store, else None."""
-    if manifest.get("source") != DEMO_SOURCE:
+    if manifest.source != DEMO_SOURCE:
         return None
-    columns = manifest.get("placeholder_columns") or []
     return (
         "note: this is the hand-written demo, not NCBI's data: "
-        f"{len(columns)} columns hold placeholders (the manifest's placeholder_columns)"
+        f"{len(manifest.placeholder_columns)} columns hold placeholders "
+        "(the manifest's placeholder_columns)"
     )
 
 
@@ -53,7 +65,7 @@ def render_citations(
     return "\n\n".join(_blocks(view, category, limit, marks or {}))
 
 
-def citation_marks(snapshot: PublishedSnapshot) -> dict[int, str]:
+def citation_marks(snapshot: Tables) -> dict[int, str]:
     """Per PMID, its marks (`` [Retracted]``, `` [Erratum]``, `` [Expression of concern]``)
     from the snapshot's articles and comments_corrections tables, whichever it has."""
     found: dict[int, set[str]] = {}
@@ -65,7 +77,7 @@ def citation_marks(snapshot: PublishedSnapshot) -> dict[int, str]:
     return {pmid: "".join(m for m in order if m in marks) for pmid, marks in found.items()}
 
 
-def _read(snapshot: PublishedSnapshot, table: str, columns: list[str]) -> list[dict[str, object]]:
+def _read(snapshot: Tables, table: str, columns: list[str]) -> list[dict[str, object]]:
     """Rows of a published table through the checked reader; none when the snapshot was
     built without it (--tables)."""
     rel = f"{table}/{PART}"
@@ -75,7 +87,7 @@ def _read(snapshot: PublishedSnapshot, table: str, columns: list[str]) -> list[d
     return rows
 
 
-def _article_marks(snapshot: PublishedSnapshot) -> Iterator[tuple[int, str]]:
+def _article_marks(snapshot: Tables) -> Iterator[tuple[int, str]]:
     columns = ["pmid", "retracted", "erratum_pmids", "expression_of_concern"]
     for row in _read(snapshot, "articles", columns):
         pmid = int(str(row["pmid"]))
@@ -87,7 +99,7 @@ def _article_marks(snapshot: PublishedSnapshot) -> Iterator[tuple[int, str]]:
             yield pmid, CONCERN
 
 
-def _link_marks(snapshot: PublishedSnapshot) -> Iterator[tuple[int, str]]:
+def _link_marks(snapshot: Tables) -> Iterator[tuple[int, str]]:
     # An ErratumIn link that names no PMID still says the record was corrected.
     for row in _read(snapshot, "comments_corrections", ["pmid", "ref_type"]):
         mark = _BY_LINK.get(str(row["ref_type"]))

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # only annotations of MedgenInput: no import at run time
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from pipeline.bulk.concept_files import ConceptFileReader
 
 ConceptRefKind = Literal["uid", "cui", "name"]
 
@@ -451,16 +458,6 @@ class DbInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class CategoryHits:
-    """The ordered PMIDs one category filter gave for one concept."""
-
-    cui: str
-    category: str
-    count: int
-    pmids: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ConceptFailure:
     ref: str
     reason: str
@@ -481,3 +478,40 @@ class ParsedBatch:
     deleted: tuple[int, ...] = ()
     rejects: tuple[Reject, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class CitationRow:
+    """One citation of a concept's category, at its rank, as the page prints it."""
+
+    cui: str
+    category: str
+    rank: int
+    pmid: int
+    title: str | None
+    journal: str | None
+    pub_year: int | None
+    doi: str | None
+    doi_display: str | None
+    pmcid: str | None
+    authors_display: str | None
+    source: str | None
+    epub_date: str | None
+    retracted: bool = False
+    # The first day the publication date can mean, for "newest first" by real date.
+    pub_date: datetime.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MedgenInput:
+    """What the MedGen bulk files gave for the requested concepts."""
+
+    concepts: tuple[tuple[ConceptRef, Concept], ...]
+    failures: tuple[ConceptFailure, ...]
+    links: dict[str, tuple[int, ...]]  # CUI -> linked PMIDs
+    # --all-concepts: every link as (cui, pmid) rows, distinct; ``links`` is then empty.
+    link_table: pa.Table | None = None
+    warnings: tuple[str, ...] = ()  # lines of the MedGen files that could not be read
+    # The concept files (MGCONSO, MGREL...): the detail tables are read from them.
+    details: ConceptFileReader | None = None
+    sources: tuple[Path, ...] = ()  # every MedGen file read, for the manifest

@@ -9,41 +9,56 @@ requested = loaded + rejected + missing, and the manifest says which.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from pipeline import wiring
 from pipeline.config import Settings
-from pipeline.errors import ConceptError, NcbiError, PartialRunError
+from pipeline.errors import ConceptError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
-from pipeline.extract.entrez import EntrezGateway
-from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
-from pipeline.extract.rawstore import RawStore, RunJournal, read_provenance
-from pipeline.extract.retry import RetryPolicy
+from pipeline.extract.rawstore import read_provenance
 from pipeline.load import concept_tables, schemas, tables
 from pipeline.load.layout import claim_output
+from pipeline.load.manifest import (
+    EUTILS_MODE,
+    Categories,
+    CategoryCount,
+    Concepts,
+    Manifest,
+    Pmids,
+)
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.logs import CONCEPT, RUN_ID
-from pipeline.models import Article, Category, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
+from pipeline.models import (
+    Article,
+    CitationRow,
+    Concept,
+    ConceptFailure,
+    ConceptRef,
+    DbInfo,
+    Reject,
+)
+from pipeline.publish import (
+    RunStart,
+    found_concepts,
+    library_versions,
+    publish_snapshot,
+    releases,
+    response_entries,
+    start_run,
+)
 from pipeline.resolve import Resolution, resolve_concepts
-from pipeline.transform.citations import CitationRow, citation_row
-from pipeline.transform.pubmed import FirstRecordPerPmid, parse_efetch
+from pipeline.transform.citations import citation_row
+from pipeline.transform.pubmed import FirstRecordPerPmid, parse_efetch, unasked_warning
 
 log = logging.getLogger(__name__)
-
-MANIFEST_FORMAT = 1
-# A raw-store write takes well under a second; an hour-old temporary file is orphaned.
-ORPHAN_GRACE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +78,7 @@ class BuildOptions:
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     snapshot: Path
-    manifest: dict[str, Any]
+    manifest: dict[str, Any]  # as written to manifest.json (load_manifest gives it typed)
     failures: tuple[ConceptFailure, ...]
 
 
@@ -102,64 +117,20 @@ class _Articles:
 
 def run_id(settings: Settings, options: BuildOptions) -> str:
     """Same arguments, same id: how a rerun finds the journal of a killed run."""
-    facts = [
-        [(r.kind, r.value) for r in options.concepts],
-        settings.categories_hash,
-        options.per_category,
-        settings.eutils_url,
-        settings.search_page_size,
-        settings.efetch_batch_size,
-    ]
-    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:24]
-
-
-def make_limiter(settings: Settings) -> Limiter:
-    """The limiter every live request takes: shared with this machine's other runs."""
-    rate = settings.requests_per_second
-    if settings.rate_limit_dir is None:
-        return RateLimiter(rate)
-    keyed = bool(settings.api_key)
-    return open_shared(rate, settings.rate_limit_dir, settings.eutils_url, keyed=keyed)
+    return wiring.run_id(settings, options.concepts, options.per_category)
 
 
 def make_client(
     settings: Settings, options: BuildOptions, *, dry_run: bool = False
 ) -> EutilsClient:
-    store = RawStore(options.raw_dir)
-    policy = RetryPolicy(**{f: getattr(settings.retry, f) for f in RetryPolicy.__slots__})
-    if options.offline:
-        return EutilsClient(store=store, gateway=None, limiter=None, policy=policy)
-    gateway = EntrezGateway(
-        base_url=settings.eutils_url,
-        tool=settings.tool,
-        email=settings.require_email(),
-        api_key=settings.api_key.reveal() if settings.api_key else None,
-        timeout=settings.timeout,
-        limits=settings.limits,
+    return wiring.eutils_client(
+        settings,
+        options.raw_dir,
+        run=run_id(settings, options),
+        offline=options.offline,
+        fresh=options.fresh,
+        dry_run=dry_run,
     )
-    limiter = make_limiter(settings)
-    if dry_run:
-        return EutilsClient(
-            store=store, gateway=gateway, limiter=limiter, policy=policy, record=False
-        )
-    journal = RunJournal(store, run_id(settings, options))
-    if options.fresh:
-        journal.discard()
-    store.remove_orphan_temps(older_than=orphan_grace(options.raw_dir, settings.out_dir))
-    return EutilsClient(
-        store=store, gateway=gateway, limiter=limiter, policy=policy, journal=journal
-    )
-
-
-def orphan_grace(raw_dir: Path, out_dir: Path) -> float:
-    """How old a raw-store temporary file must be before a run removes it.
-
-    The output lock (held while the client is made) covers a raw store inside
-    the output directory, so any temporary file there was left by a killed run;
-    a store elsewhere may be shared by a build writing it right now.
-    """
-    inside = raw_dir.resolve().is_relative_to(out_dir.resolve())
-    return 0.0 if inside else ORPHAN_GRACE_SECONDS
 
 
 # ------------------------------------------------------------------ the plan
@@ -274,6 +245,7 @@ def build(
 def _build(
     settings: Settings, options: BuildOptions, client: EutilsClient, now: datetime | None
 ) -> BuildResult:
+    start = start_run("build", options, settings)  # before the first request
     found = _extract_concepts(client, settings, options)
     if not found.concepts:
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in found.failures)
@@ -284,10 +256,12 @@ def _build(
     )
     dbinfo: dict[str, DbInfo] = {}
     for db in ("pubmed", "medgen"):
-        dbinfo[db], problem = database_info(client, db)
+        dbinfo[db], problem = wiring.database_info(client, db)
         articles.warn([problem] if problem else [])
     articles.warnings.update(client.warnings)  # already logged by the client
-    snapshot, manifest = _load(settings, options, client, found, articles, requested, dbinfo, now)
+    snapshot, manifest = _load(
+        settings, options, client, found, articles, requested, dbinfo, (start, now)
+    )
     if client.journal is not None:
         client.journal.discard()
     log.info("published %s", snapshot)
@@ -337,15 +311,6 @@ def linkable_uid(concept: Concept) -> int:
     return concept.uid
 
 
-def database_info(client: EutilsClient, db: str) -> tuple[DbInfo, str | None]:
-    """DbBuild and LastUpdate, or a warning: they are provenance, not data, so a
-    server that cannot say is noted in the manifest instead of failing the run."""
-    try:
-        return client.einfo(db), None
-    except NcbiError as exc:
-        return DbInfo(db, None, None, None), f"einfo db={db} failed ({exc}); DbBuild unknown"
-
-
 def _extract_articles(
     client: EutilsClient, pmids: Sequence[int], batch: int, *, progress: bool = False
 ) -> _Articles:
@@ -372,15 +337,6 @@ def _extract_articles(
     return out
 
 
-def unasked_warning(pmid: int, asked: Sequence[int]) -> str:
-    """The note for a record an efetch answer holds that its request did not ask for
-    (``asked``, ascending): such a record is never loaded."""
-    return (
-        f"efetch returned PMID {pmid}, which its request did not ask for "
-        f"(PMIDs {asked[0]}..{asked[-1]}); not loaded"
-    )
-
-
 # ------------------------------------------------------------------ load
 
 
@@ -404,12 +360,12 @@ def _load(
     articles: _Articles,
     requested: list[int],
     dbinfo: dict[str, DbInfo],
-    now: datetime | None,
+    when: tuple[RunStart, datetime | None],
 ) -> tuple[Path, dict[str, Any]]:
     rows = _citation_rows(found, articles, settings)
     loaded = list(articles.by_pmid.values())
-    writer = SnapshotWriter(settings.out_dir)
-    try:
+
+    def write(writer: SnapshotWriter) -> Manifest:
         concepts = [c for _, c in found.concepts]
         writer.add(
             "concepts/part-0.parquet", tables.concepts_table(concepts, dbinfo["medgen"].db_build)
@@ -422,28 +378,27 @@ def _load(
         built = tables.article_tables(loaded, articles.rejects, options.tables)
         for relpath, table in built.items():
             writer.add(relpath, table)
-        manifest = _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
-    except BaseException:
-        writer.discard()
-        raise
-    return writer.publish(manifest, now)
+        return _manifest(settings, options, client, found, articles, requested, dbinfo, rows)
+
+    start, now = when
+    return publish_snapshot(settings.out_dir, start, write, now)
 
 
-def accounting(requested: Sequence[int], articles: _Articles) -> dict[str, Any]:
+def accounting(requested: Sequence[int], articles: _Articles) -> Pmids:
     asked = set(requested)
     loaded = asked & set(articles.by_pmid)
     rejected = asked & {r.pmid for r in articles.rejects if r.pmid is not None} - loaded
     missing = sorted(asked - loaded - rejected)
     assert len(asked) == len(loaded) + len(rejected) + len(missing)
-    return {
-        "requested": len(asked),
-        "loaded": len(loaded),
-        "rejected": len(rejected),
-        "missing": len(missing),
-        "missing_pmids": missing,
-        "deleted_pmids": sorted(asked & articles.deleted),
-        "unattributed_rejects": sum(1 for r in articles.rejects if r.pmid is None),
-    }
+    return Pmids(
+        requested=len(asked),
+        loaded=len(loaded),
+        rejected=len(rejected),
+        missing=len(missing),
+        missing_pmids=tuple(missing),
+        deleted_pmids=tuple(sorted(asked & articles.deleted)),
+        unattributed_rejects=sum(1 for r in articles.rejects if r.pmid is None),
+    )
 
 
 def _manifest(
@@ -455,75 +410,34 @@ def _manifest(
     requested: list[int],
     dbinfo: dict[str, DbInfo],
     rows: dict[str, list[CitationRow]],
-) -> dict[str, Any]:
+) -> Manifest:
     written = {(r.cui, r.category): 0 for rs in rows.values() for r in rs}
     for rs in rows.values():
         for r in rs:
             written[(r.cui, r.category)] += 1
     provenance = read_provenance(options.raw_dir)
-    return {
-        "format": MANIFEST_FORMAT,
-        "source": provenance.source,
-        **(
-            {"placeholder_columns": list(provenance.placeholder_columns)}
-            if provenance.placeholder_columns
-            else {}
+    return Manifest(
+        source=provenance.source,
+        placeholder_columns=tuple(provenance.placeholder_columns),
+        concepts=Concepts(
+            requested=tuple(r.value for r in options.concepts),
+            found=found_concepts(found.concepts),
+            failed=tuple(found.failures),
         ),
-        "concepts": {
-            "requested": [r.value for r in options.concepts],
-            "found": [
-                {"ref": ref.value, "uid": c.uid, "cui": c.cui, "name": c.name}
-                for ref, c in found.concepts
-            ],
-            "failed": [{"ref": f.ref, "reason": f.reason} for f in found.failures],
-        },
-        "categories": {
-            "config": category_entries(settings.categories),
-            "sha256": settings.categories_hash,
-            "per_concept": {
-                f"{cui}/{cat}": {
-                    "esearch_count": hit.count,
-                    "rows": written.get((cui, cat), 0),
-                    "slices": hit.slices,
-                }
+        categories=Categories(
+            config=settings.categories,
+            mode=EUTILS_MODE,
+            sha256=settings.categories_hash,
+            per_concept={
+                f"{cui}/{cat}": CategoryCount(written.get((cui, cat), 0), hit.count, hit.slices)
                 for (cui, cat), hit in sorted(found.hits.items())
             },
-        },
-        "per_category_limit": options.per_category,
-        "pmids": accounting(requested, articles),
-        "warnings": sorted(articles.warnings),
-        "ncbi": {
-            db: {"db_build": i.db_build, "last_update": i.last_update} for db, i in dbinfo.items()
-        },
-        "responses": response_entries(client),
-        "versions": library_versions(),
-    }
-
-
-def category_entries(categories: Sequence[Category]) -> list[dict[str, str | None]]:
-    return [
-        {
-            "name": c.name,
-            "heading": c.heading,
-            "group": c.group,
-            "subheading": c.subheading,
-            "term": c.term,
-        }
-        for c in categories
-    ]
-
-
-def response_entries(client: EutilsClient) -> list[dict[str, Any]]:
-    """Every raw response the snapshot was built from, in a stable order."""
-    used = sorted(client.used.values(), key=lambda r: (r.utility, r.key))
-    return [{"utility": r.utility, "key": r.key, "sha256": r.sha256, "bytes": r.size} for r in used]
-
-
-def library_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("medgen-etl", "biopython", "pyarrow", "lxml", "pandas", "tenacity", "click"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+            rows={name: len(category_rows) for name, category_rows in rows.items()},
+        ),
+        per_category_limit=options.per_category,
+        pmids=accounting(requested, articles),
+        warnings=tuple(sorted(articles.warnings)),
+        ncbi=releases(dbinfo),
+        responses=response_entries(client),
+        versions=library_versions(),
+    )

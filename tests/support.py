@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,18 @@ import pyarrow.parquet as pq
 from lxml import etree
 
 from pipeline.config import Settings, load_settings
-from pipeline.load.manifest import content_hash
+from pipeline.extract.retry import RetryPolicy
+from pipeline.load.manifest import (
+    EUTILS_MODE,
+    Categories,
+    Concepts,
+    Manifest,
+    Pmids,
+    content_hash,
+)
 from pipeline.load.parquet import PARQUET_OPTIONS
 from pipeline.load.survey import CHANGES_FILE, MESH_FILE
-from pipeline.models import ConceptRef
+from pipeline.models import Category, ConceptRef
 from pipeline.refs import parse_concept_ref
 from pipeline.runner import BuildOptions, BuildResult, build
 from tests.conftest import DEMO_DATASET, cache_env
@@ -39,6 +48,11 @@ def live_settings(fake: FakeEutils, out: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"out_dir": out, "rate_limit": 200.0, "timeout": 5.0}
     values.update(overrides)
     return load_settings(env=env, overrides=values)
+
+
+def retry_policy(**changes: Any) -> RetryPolicy:
+    """The packaged retry policy with ``changes`` (e.g. waits short enough for a test)."""
+    return dataclasses.replace(load_settings(env={}).retry, **changes)
 
 
 def options(out: Path, *refs: str, **kw: Any) -> BuildOptions:
@@ -181,3 +195,14 @@ def made_under_umask(umask: int, make: Callable[[], Path]) -> Path:
         want = (0o777 if path.is_dir() else 0o666) & ~umask
         assert path.stat().st_mode & 0o777 == want, path
     return made
+
+
+def bare_manifest(categories: Sequence[Category] = (), **changes: Any) -> Manifest:
+    """The least a manifest says: nothing requested, nothing loaded (``changes`` aside)."""
+    return Manifest(
+        source="eutils",
+        concepts=Concepts((), (), ()),
+        categories=Categories(tuple(categories), EUTILS_MODE, None, {}, {}),
+        pmids=Pmids(0, 0, 0, 0, (), (), 0),
+        **changes,
+    )

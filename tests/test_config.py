@@ -1,9 +1,14 @@
+import dataclasses
+import tomllib
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from pipeline.config import RetrySettings, load_settings
+from pipeline.config import load_settings
 from pipeline.errors import ConfigError
+from pipeline.extract.retry import RetryPolicy
+from tests.support import retry_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,7 +193,7 @@ def test_rates_above_ncbi_limits_are_refused_for_ncbi_but_not_for_another_host(
         ({"timeout": float("inf")}, r"^--timeout: ncbi\.timeout = inf is not a finite number"),
         ({"rate_limit": 1e-9}, r"^--rate-limit: ncbi\.rate_limit = 1e-09 is out of range"),
         ({"search_page_size": True}, r"^--search-page-size: .* has the wrong type"),
-        ({"retry": RetrySettings(initial_wait=-1.0)}, r"^--retry: retry\.initial_wait = -1\.0"),
+        ({"retry": retry_policy(initial_wait=-1.0)}, r"^--retry: retry\.initial_wait = -1\.0"),
     ],
 )
 def test_flag_overrides_are_checked_too(overrides, message):
@@ -269,3 +274,28 @@ def test_the_shared_rate_limit_lives_in_the_users_cache_unless_configured(tmp_pa
     cfg.write_text(f'[ncbi]\nrate_limit_dir = "{tmp_path / "rates"}"\n')
     configured = load_settings(config_file=cfg, env={"XDG_CACHE_HOME": "/xdg"})
     assert configured.rate_limit_dir == tmp_path / "rates"
+
+
+def test_the_retry_policy_is_the_packaged_pipeline_toml_and_nothing_else(tmp_path):
+    packaged = tomllib.loads(
+        resources.files("pipeline").joinpath("defaults/pipeline.toml").read_text("utf-8")
+    )
+    assert all(f.default is dataclasses.MISSING for f in dataclasses.fields(RetryPolicy))
+    assert dataclasses.asdict(load_settings(env={}).retry) == packaged["retry"]
+    config = tmp_path / "pipeline.toml"
+    config.write_text("[retry]\nmax_attempts = 2\n", "utf-8")
+    changed = load_settings(config_file=config, env={}).retry
+    assert changed == dataclasses.replace(load_settings(env={}).retry, max_attempts=2)
+
+
+def test_the_ncbi_defaults_are_the_packaged_pipeline_toml():
+    packaged = tomllib.loads(
+        resources.files("pipeline").joinpath("defaults/pipeline.toml").read_text("utf-8")
+    )["ncbi"]
+    settings = load_settings(env={})
+    assert (settings.rate_limit, settings.rate_limit_with_key, settings.timeout) == (
+        packaged["rate_limit"],
+        packaged["rate_limit_with_key"],
+        packaged["timeout"],
+    )
+    assert (settings.eutils_url, settings.tool) == (packaged["eutils_url"], packaged["tool"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import BodyLimits, RetrySettings, load_settings
+from pipeline.config import BodyLimits, load_settings
 from pipeline.errors import (
     EutilsError,
     HttpStatusError,
@@ -28,9 +28,16 @@ from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.runner import build
 from tests.conftest import ROOT, cache_env
 from tests.fakes.eutils_server import FakeEutils, Fault
-from tests.support import TEST_EMAIL, build_live, busiest_second, demo_dataset, options
+from tests.support import (
+    TEST_EMAIL,
+    build_live,
+    busiest_second,
+    demo_dataset,
+    options,
+    retry_policy,
+)
 
-FAST_RETRY = RetrySettings(max_attempts=3, initial_wait=0.02, max_wait=0.05, jitter=0.01)
+FAST_RETRY = retry_policy(max_attempts=3, initial_wait=0.02, max_wait=0.05, jitter=0.01)
 
 
 @pytest.fixture

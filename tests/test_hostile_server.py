@@ -22,15 +22,15 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import RetrySettings, load_settings
+from pipeline.config import load_settings
 from pipeline.errors import MedgenEtlError, OfflineMissError, ResponseFormatError
 from pipeline.runner import BuildResult, build
 from tests.conftest import ROOT
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import UNASKED_PMID, FakeEutils, Fault, LieKind
-from tests.support import TEST_EMAIL, live_settings, options
+from tests.support import TEST_EMAIL, live_settings, options, retry_policy
 
-FAST_RETRY = RetrySettings(max_attempts=3, initial_wait=0.01, max_wait=0.02, jitter=0.01)
+FAST_RETRY = retry_policy(max_attempts=3, initial_wait=0.01, max_wait=0.02, jitter=0.01)
 CUI = "C0000001"
 PMIDS = range(1001, 1049)  # 48 linked citations
 

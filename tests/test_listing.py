@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.listing import citation_marks, render_citations
 from pipeline.load.parquet import PARQUET_OPTIONS, FileEntry
-from pipeline.load.reader import PublishedSnapshot, SnapshotView
+from pipeline.load.reader import SnapshotView
 from pipeline.load.tables import article_tables
 from pipeline.models import Category
 from pipeline.transform.pubmed import parse_efetch
@@ -18,10 +20,18 @@ from tests.conftest import ROOT
 WHOLE = ROOT / "tests" / "transform" / "fixtures" / "whole_records.xml"
 
 
-def snapshot_of_whole_records(
-    root: Path, selected: tuple[str, ...] | None = None
-) -> PublishedSnapshot:
-    """The article tables of the whole-record fixture, as the checked reader sees them."""
+@dataclass(frozen=True)
+class Files:
+    """The article tables of a fixture, read as a published snapshot would be."""
+
+    root: Path
+    files: dict[str, FileEntry]
+
+    def read(self, rel: str) -> pa.Table:
+        return pq.read_table(self.root / rel)
+
+
+def snapshot_of_whole_records(root: Path, selected: tuple[str, ...] | None = None) -> Files:
     articles = parse_efetch(WHOLE.read_bytes()).articles
     files = {}
     for relpath, table in article_tables(articles, [], selected).items():
@@ -29,7 +39,7 @@ def snapshot_of_whole_records(
         pq.write_table(table, root / relpath, **PARQUET_OPTIONS)
         data = (root / relpath).read_bytes()
         files[relpath] = FileEntry(table.num_rows, len(data), hashlib.sha256(data).hexdigest())
-    return PublishedSnapshot(root, {}, files)
+    return Files(root, files)
 
 
 def row(pmid: int, retracted: bool = False) -> dict[str, object]:
@@ -62,7 +72,7 @@ def test_marks_come_from_the_articles_and_the_corrections_tables(tmp_path):
 def test_marks_need_only_one_of_the_two_tables(tmp_path):
     only_links = snapshot_of_whole_records(tmp_path, ("comments_corrections",))
     assert citation_marks(only_links)[90000201] == " [Retracted] [Erratum] [Expression of concern]"
-    assert citation_marks(PublishedSnapshot(tmp_path / "nothing", {}, {})) == {}
+    assert citation_marks(Files(tmp_path / "nothing", {})) == {}
 
 
 def test_annotate_adds_the_marks_after_the_pmid_line_and_nothing_else():

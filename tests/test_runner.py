@@ -59,7 +59,7 @@ def test_build_accounts_for_every_pmid_and_lists_missing_ones(fake, tmp_path):
 def test_a_build_from_ncbi_answers_says_source_eutils_and_lists_no_placeholders(fake, tmp_path):
     result = build_live(fake, tmp_path, "C4725027")
     assert result.manifest["source"] == "eutils"
-    assert "placeholder_columns" not in result.manifest
+    assert result.manifest["placeholder_columns"] == []
 
 
 def test_a_raw_store_marker_that_cannot_be_read_fails_the_build_naming_it(fake, tmp_path):
@@ -155,9 +155,9 @@ def test_transient_faults_are_retried_and_the_output_is_unchanged(fake, tmp_path
 
 
 def _fast_retry():
-    from pipeline.config import RetrySettings
+    from tests.support import retry_policy
 
-    return RetrySettings(max_attempts=4, initial_wait=0.05, max_wait=0.2, jitter=0.05)
+    return retry_policy(max_attempts=4, initial_wait=0.05, max_wait=0.2, jitter=0.05)
 
 
 def test_a_client_error_fails_at_once_naming_the_utility_without_the_key(fake, tmp_path):

@@ -9,11 +9,10 @@ from pipeline.extract.client import EutilsClient
 from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.rawstore import RawStore
-from pipeline.extract.retry import RetryPolicy
 from pipeline.runner import plan
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils
-from tests.support import TEST_EMAIL, build_live, demo_dataset, live_settings, options
+from tests.support import TEST_EMAIL, build_live, demo_dataset, live_settings, options, retry_policy
 
 BIG = "Therapy/Broad[filter]"
 N = 25_000
@@ -37,7 +36,7 @@ def client_for(fake: FakeEutils, tmp_path) -> EutilsClient:
     gateway = EntrezGateway(
         base_url=fake.base_url, tool="t", email=TEST_EMAIL, api_key=None, timeout=10
     )
-    return EutilsClient(RawStore(tmp_path), gateway, RateLimiter(500.0), RetryPolicy())
+    return EutilsClient(RawStore(tmp_path), gateway, RateLimiter(500.0), retry_policy())
 
 
 def test_a_category_of_25000_results_comes_back_whole_and_in_date_order(big_dataset, tmp_path):

@@ -8,8 +8,8 @@ breaking ties) with one Arrow sort, ranked within each concept by run starts,
 and filtered per category by publication-type flags. Rows leave in slices, so
 the writer never holds a whole category.
 
-It gives the rows ``offline_hits`` and the per-concept path give (the bulk
-tests compare the files of both).
+``order_links`` is the one implementation of that order: the per-concept
+offline path (``offline_hits``) orders its few links with it too.
 """
 
 from __future__ import annotations

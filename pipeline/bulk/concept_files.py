@@ -187,14 +187,6 @@ class ConceptFileReader:
         self.duplicates[table] += mask.count(False)
         return part.filter(pa.array(mask, pa.bool_()))
 
-    def manifest(self) -> dict[str, Any]:
-        """Per file: data lines read, lines rejected, rows left out as suppressed;
-        per table: rows left out as repeats."""
-        return {
-            "files": {file: dataclasses.asdict(s) for file, s in sorted(self.stats.items())},
-            "duplicates": dict(sorted(self.duplicates.items())),
-        }
-
 
 def _specs(files: ConceptFiles) -> Iterator[tuple[str, FileSpec]]:
     specs = {"conso": MGCONSO, "sty": MGSTY, "rel": MGREL, "hpo_omim": HPO_OMIM}

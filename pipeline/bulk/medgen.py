@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.bulk.concept_files import ConceptFileReader, ConceptFiles
-from pipeline.bulk.runner import MedgenInput
 from pipeline.errors import UsageError
 from pipeline.extract.bulk_files import read_concept_texts, read_links, read_links_table
-from pipeline.models import Concept, ConceptDefinition, ConceptFailure, ConceptName, ConceptRef
+from pipeline.models import (
+    Concept,
+    ConceptDefinition,
+    ConceptFailure,
+    ConceptName,
+    ConceptRef,
+    MedgenInput,
+)
 from pipeline.transform.medgen_files import ConceptLinks, ConceptText
 
 _NOT_FOUND = "not in the links file, NAMES.RRF or MGDEF.RRF: not a MedGen concept"
@@ -55,7 +62,21 @@ def read_medgen(
     grouped = {cui: tuple(sorted(pmids)) for cui, pmids in links_by_cui.items()}
     warnings = tuple(str(r) for r in scan.rejects)
     found_concepts, details = _details(concepts, concept_files, all_concepts=False)
-    return MedgenInput(found_concepts, tuple(failures), grouped, warnings=warnings, details=details)
+    return MedgenInput(
+        found_concepts,
+        tuple(failures),
+        grouped,
+        warnings=warnings,
+        details=details,
+        sources=_sources(links, names, definitions, concept_files),
+    )
+
+
+def _sources(
+    links: Path, names: Path | None, definitions: Path | None, files: ConceptFiles | None
+) -> tuple[Path, ...]:
+    given = [links, names, definitions, *(dataclasses.astuple(files) if files else ())]
+    return tuple(p for p in given if p is not None)
 
 
 def _details(
@@ -103,7 +124,15 @@ def read_all_medgen(
     distinct = pairs.group_by(["cui", "pmid"], use_threads=False).aggregate([])
     warnings = tuple(str(r) for r in table.rejects)
     completed, details = _details(concepts, concept_files, all_concepts=True)
-    return MedgenInput(completed, (), {}, link_table=distinct, warnings=warnings, details=details)
+    return MedgenInput(
+        completed,
+        (),
+        {},
+        link_table=distinct,
+        warnings=warnings,
+        details=details,
+        sources=_sources(links, names, definitions, concept_files),
+    )
 
 
 def _concept(ref: ConceptRef, links: ConceptLinks | None, text: ConceptText | None) -> Concept:

@@ -25,6 +25,7 @@ from lxml import etree
 
 from pipeline.bulk.skim import Skimmer, skipped_for
 from pipeline.errors import ResponseFormatError
+from pipeline.extract.bulk_files import file_digest
 from pipeline.load import schemas, tables
 from pipeline.load.parquet import work_writer
 from pipeline.models import Article, Reject
@@ -91,8 +92,11 @@ class FileParse:
     pmids: tuple[int, ...]
     versions: tuple[int, ...]
     deleted: tuple[int, ...]
-    rejects: int
+    rejects: int  # unreadable records, with or without a readable PMID
     warnings: tuple[str, ...] = field(default=())
+    rejected_pmids: tuple[int, ...] = ()  # the readable PMIDs of those records
+    bytes: int | None = None  # the file's own size and sha256, as read
+    sha256: str | None = None
 
 
 def open_xml(path: Path) -> IO[bytes]:
@@ -235,6 +239,7 @@ def _parse_file(
     warnings: list[str] = []
     first = FirstRecordPerPmid(path.name)
     rejected = 0
+    rejected_pmids: list[int] = []
     with ExitStack() as stack:
         out = _PartWriter(work_dir, index, stack, selected)
         # The parser sees the file without the subtrees no selected table reads (skim.py).
@@ -254,7 +259,9 @@ def _parse_file(
                 else:
                     article = article_from_element(element)
             except UnreadableRecordError as exc:
-                rejects.append(reject_from(element, exc))
+                rejects.append(reject := reject_from(element, exc))
+                if reject.pmid is not None:
+                    rejected_pmids.append(reject.pmid)
                 rejected += 1
                 continue
             if keep is not None and article.pmid not in keep:
@@ -272,6 +279,7 @@ def _parse_file(
                 articles, rejects = [], []
         if articles or rejects or not out.writers:
             out.write(articles, rejects)
+    size, digest = file_digest(path)
     return FileParse(
         source=path.name,
         index=index,
@@ -282,4 +290,7 @@ def _parse_file(
         deleted=tuple(deleted),
         rejects=rejected,
         warnings=tuple(warnings),
+        rejected_pmids=tuple(rejected_pmids),
+        bytes=size,
+        sha256=digest,
     )

@@ -17,38 +17,52 @@ import re
 import shutil
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from pipeline import wiring
 from pipeline.bulk.citations import category_slices, order_links, select_category, type_flags
 from pipeline.bulk.concept_files import ConceptFileReader, detail_parts, detail_warnings
 from pipeline.bulk.executors import make_executor
 from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
 from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
 from pipeline.bulk.pmidset import PmidSet
-from pipeline.config import Settings
+from pipeline.config import Settings, categories_hash
 from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.load import schemas, tables
 from pipeline.load.layout import WORK_PREFIX, claim_output, make_dir
+from pipeline.load.manifest import (
+    EUTILS_MODE,
+    OFFLINE_MODE,
+    Bulk,
+    Categories,
+    CategoryCount,
+    ConceptFileCount,
+    ConceptFiles,
+    Concepts,
+    Manifest,
+    Pmids,
+    PubmedFile,
+)
 from pipeline.load.parquet import read_parquet
 from pipeline.load.snapshot import SnapshotWriter
-from pipeline.models import Category, Concept, ConceptFailure, ConceptRef, DbInfo
-from pipeline.runner import (
-    MANIFEST_FORMAT,
-    BuildOptions,
-    category_entries,
-    database_info,
+from pipeline.models import Category, DbInfo, MedgenInput
+from pipeline.publish import (
+    RunStart,
+    found_concepts,
     library_versions,
-    make_client,
+    medgen_files,
+    publish_snapshot,
+    releases,
     response_entries,
-    unasked_warning,
+    start_run,
 )
-from pipeline.transform.pubmed import parse_efetch
+from pipeline.transform.pubmed import parse_efetch, unasked_warning
 
 log = logging.getLogger(__name__)
 
@@ -74,20 +88,6 @@ _OFFLINE_TYPES = {
 _FILE_NUMBER = re.compile(r"n(\d+)\.xml(\.gz)?$")
 # Tables written from the parse parts, in snapshot order.
 PART_TABLES = (*(t for t in schemas.SELECTABLE if t != "citations"), "rejects")
-
-
-@dataclass(frozen=True, slots=True)
-class MedgenInput:
-    """What the MedGen files gave for the requested concepts."""
-
-    concepts: tuple[tuple[ConceptRef, Concept], ...]
-    failures: tuple[ConceptFailure, ...]
-    links: dict[str, tuple[int, ...]]  # CUI -> linked PMIDs
-    # --all-concepts: every link as (cui, pmid) rows, distinct; ``links`` is then empty.
-    link_table: pa.Table | None = None
-    warnings: tuple[str, ...] = ()  # lines of the MedGen files that could not be read
-    # The concept files (MGCONSO, MGREL...): the detail tables are read from them.
-    details: ConceptFileReader | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,13 +150,14 @@ def bulk_build(
     files = order_pubmed_files(options.pubmed)
     raw_dir = (options.raw_dir or settings.out_dir / "raw") if options.online else None
     with claim_output(settings.out_dir, raw_dir=raw_dir, wait=options.wait_lock):
+        start = _start(settings, medgen, options)
         work = make_dir(settings.out_dir, WORK_PREFIX, 0o700)
         try:
             parsed = _parse_all(files, medgen, options, work)
             online = None
             if options.online:
                 online = _online(settings, medgen, options, parsed, client)
-            snapshot, manifest = _publish(settings, medgen, options, files, parsed, online, now)
+            snapshot, manifest = _publish(settings, medgen, options, parsed, online, (start, now))
             if online is not None and online.client.journal is not None:
                 online.client.journal.discard()  # published: nothing left to resume
         finally:
@@ -168,6 +169,18 @@ def bulk_build(
             "(see the manifest; --allow-partial makes this exit 0)"
         )
     return snapshot, manifest
+
+
+def _start(settings: Settings, medgen: MedgenInput, options: BulkOptions) -> RunStart:
+    """The run, with the arguments BulkOptions does not hold: the concepts and MedGen files."""
+    every = medgen.link_table is not None  # --all-concepts: none named
+    named = [ref.value for ref, _ in medgen.concepts] + [f.ref for f in medgen.failures]
+    given = {
+        "concepts": [] if every else named,
+        "all_concepts": every,
+        "medgen_files": medgen.sources,
+    }
+    return start_run("bulk", options, settings, given)
 
 
 def _parse_all(
@@ -213,7 +226,9 @@ def _online(
 ) -> _Online:
     """Categories by E-utilities, as build does; absent PMIDs fetched and parsed."""
     raw_dir = options.raw_dir or settings.out_dir / "raw"
-    client = client or make_client(settings, BuildOptions(concepts=(), raw_dir=raw_dir))
+    if client is None:
+        run = wiring.run_id(settings, (), None)  # one journal for every online bulk run
+        client = wiring.eutils_client(settings, raw_dir, run=run)
     hits: dict[tuple[str, str], CategorySearch] = {}
     for _, concept in medgen.concepts:
         if concept.uid is None:  # no links in the files: nothing to search
@@ -233,7 +248,7 @@ def _online(
     _fetch_absent(client, absent, settings.efetch_batch_size, parsed, options.tables)
     dbinfo: dict[str, DbInfo] = {}
     for db in ("pubmed", "medgen"):
-        dbinfo[db], problem = database_info(client, db)
+        dbinfo[db], problem = wiring.database_info(client, db)
         if problem:
             log.warning("%s", problem)
             parsed.warnings[problem] = None
@@ -275,31 +290,31 @@ def _fetch_absent(
 # ------------------------------------------------------------------ citations
 
 
-def _cite_fields(parsed: _Parsed) -> dict[int, dict[str, Any]]:
-    """The winning citation fields per PMID (only linked PMIDs were kept)."""
-    return {row["pmid"]: row for row in _cite_fields_table(parsed).to_pylist()}
-
-
-def _rank_key(row: dict[str, Any]) -> tuple[date, int]:
-    # Newest first, as esearch's sort=pub_date; undated records last; PMID breaks ties.
-    return (row["sort_date"] or date.min, row["pmid"])
-
-
 def offline_hits(
-    medgen: MedgenInput, fields: dict[int, dict[str, Any]], limit: int | None
+    medgen: MedgenInput, fields: pa.Table, limit: int | None
 ) -> dict[tuple[str, str], tuple[int, ...]]:
+    """Per concept and offline category, its PMIDs in citation order (``order_links``)."""
     hits: dict[tuple[str, str], tuple[int, ...]] = {}
+    cuis: list[str] = []
+    pmids: list[int] = []
     for _, concept in medgen.concepts:
-        rows = [fields[p] for p in dict.fromkeys(medgen.links.get(concept.cui, ())) if p in fields]
-        rows.sort(key=_rank_key, reverse=True)
+        linked = dict.fromkeys(medgen.links.get(concept.cui, ()))
+        cuis.extend([concept.cui] * len(linked))
+        pmids.extend(linked)
         for category in OFFLINE_CATEGORIES:
-            wanted = _OFFLINE_TYPES.get(category.name)
-            chosen = [
-                r["pmid"]
-                for r in rows
-                if wanted is None or wanted.intersection(r["publication_types"])
-            ]
-            hits[(concept.cui, category.name)] = tuple(chosen[:limit] if limit else chosen)
+            hits[(concept.cui, category.name)] = ()
+    links = pa.table({"cui": pa.array(cuis, pa.string()), "pmid": pa.array(pmids, pa.int64())})
+    ordered = order_links(links, fields)
+    field_pmids = fields["pmid"].to_numpy()
+    for category in OFFLINE_CATEGORIES:
+        wanted = _OFFLINE_TYPES.get(category.name)
+        keep = type_flags(fields, wanted) if wanted is not None else None
+        chosen = select_category(ordered, keep, limit)
+        grouped: dict[str, list[int]] = {}
+        for cui, row in zip(chosen.cui.to_pylist(), chosen.rows.tolist(), strict=True):
+            grouped.setdefault(cui, []).append(int(field_pmids[row]))
+        for cui, chosen_pmids in grouped.items():
+            hits[(cui, category.name)] = tuple(chosen_pmids)
     return hits
 
 
@@ -330,10 +345,9 @@ def _publish(
     settings: Settings,
     medgen: MedgenInput,
     options: BulkOptions,
-    files: Sequence[Path],
     parsed: _Parsed,
     online: _Online | None,
-    now: datetime | None,
+    when: tuple[RunStart, datetime | None],
 ) -> tuple[Path, dict[str, Any]]:
     if online is None and medgen.link_table is not None:
         citations, accounts = _all_concepts_citations(medgen.link_table, parsed, options)
@@ -341,8 +355,8 @@ def _publish(
     else:
         categories = OFFLINE_CATEGORIES if online is None else settings.categories
         citations, accounts = _per_concept_citations(medgen, parsed, options, online, categories)
-    writer = SnapshotWriter(settings.out_dir)
-    try:
+
+    def write(writer: SnapshotWriter) -> Manifest:
         concepts = [c for _, c in medgen.concepts]
         writer.add("concepts/part-0.parquet", tables.concepts_table(concepts, None))
         for relpath, schema, parts in detail_parts(medgen.details, concepts):
@@ -358,11 +372,10 @@ def _publish(
             if name == "journals":
                 parts = unique_journals(parts)
             writer.add_stream(f"{name}/part-0.parquet", schema, parts)
-        manifest = _manifest(medgen, options, parsed, categories, accounts, online)
-    except BaseException:
-        writer.discard()
-        raise
-    return writer.publish(manifest, now)
+        return _manifest(medgen, options, parsed, categories, accounts, online)
+
+    start, now = when
+    return publish_snapshot(settings.out_dir, start, write, now)
 
 
 @dataclass(frozen=True)
@@ -371,9 +384,10 @@ class _Accounts:
 
     requested: int
     loaded: int
+    rejected: int  # asked for, with no record loaded but an unreadable one
     missing: list[int]
     deleted: list[int]
-    per_concept: dict[str, dict[str, Any]]
+    per_concept: dict[str, CategoryCount]
     rows: dict[str, int]  # per category
 
 
@@ -384,22 +398,25 @@ def _per_concept_citations(
     online: _Online | None,
     categories: Sequence[Category],
 ) -> tuple[dict[str, Iterable[pa.Table]], _Accounts]:
-    fields = _cite_fields(parsed)
+    table = _cite_fields_table(parsed)
+    fields: dict[int, dict[str, Any]] = {row["pmid"]: row for row in table.to_pylist()}
     if online is None:
-        hits = offline_hits(medgen, fields, options.per_category)
+        hits = offline_hits(medgen, table, options.per_category)
         requested = sorted({p for pmids in medgen.links.values() for p in pmids})
     else:
         hits = {key: hit.pmids for key, hit in online.hits.items()}
         requested = sorted({p for pmids in hits.values() for p in pmids})
     hits = {key: tuple(p for p in pmids if p in fields) for key, pmids in hits.items()}
     loaded = set(requested) & set(fields)
-    per_concept: dict[str, dict[str, Any]] = {}
+    rejected = set(requested) & _rejected_pmids(parsed) - loaded
+    per_concept: dict[str, CategoryCount] = {}
     for (cui, cat), pmids in sorted(hits.items()):
-        entry: dict[str, Any] = {"rows": len(pmids)}
-        if online is not None:
-            search = online.hits[(cui, cat)]
-            entry.update(esearch_count=search.count, slices=search.slices)
-        per_concept[f"{cui}/{cat}"] = entry
+        search = online.hits[(cui, cat)] if online is not None else None
+        per_concept[f"{cui}/{cat}"] = CategoryCount(
+            len(pmids),
+            search.count if search is not None else None,
+            search.slices if search is not None else None,
+        )
     citations: dict[str, Iterable[pa.Table]] = {
         c.name: [_citation_table(c.name, hits, fields)] for c in categories
     }
@@ -407,7 +424,8 @@ def _per_concept_citations(
     accounts = _Accounts(
         requested=len(requested),
         loaded=len(loaded),
-        missing=sorted(set(requested) - loaded),
+        rejected=len(rejected),
+        missing=sorted(set(requested) - loaded - rejected),
         deleted=sorted(set(requested) & parsed.winners.deleted),
         per_concept=per_concept,
         rows=rows,
@@ -428,11 +446,15 @@ def _all_concepts_citations(
         chosen = select_category(ordered, keep, options.per_category)
         rows[category.name] = len(chosen.rows)
         citations[category.name] = category_slices(chosen, fields)  # lazy: written as made
-    missing = np.setdiff1d(ordered.requested, ordered.loaded)
+    unloaded = np.setdiff1d(ordered.requested, ordered.loaded)
+    rejects = np.fromiter(_rejected_pmids(parsed), np.int64)
+    rejected = np.intersect1d(unloaded, rejects)
+    missing = np.setdiff1d(unloaded, rejected)
     deleted = np.intersect1d(ordered.requested, np.fromiter(parsed.winners.deleted, np.int64))
     accounts = _Accounts(
         requested=len(ordered.requested),
         loaded=len(ordered.loaded),
+        rejected=len(rejected),
         missing=missing.tolist(),
         deleted=deleted.tolist(),
         per_concept={},  # every concept: the counts are the citations files' own
@@ -456,6 +478,11 @@ def _cite_fields_table(parsed: _Parsed) -> pa.Table:
     return pa.concat_tables(parts) if parts else CITE_FIELDS_SCHEMA.empty_table()
 
 
+def _rejected_pmids(parsed: _Parsed) -> set[int]:
+    """The PMIDs of unreadable records in any file (those whose PMID could be read)."""
+    return {pmid for parse in parsed.parses for pmid in parse.rejected_pmids}
+
+
 def _manifest(
     medgen: MedgenInput,
     options: BulkOptions,
@@ -463,61 +490,55 @@ def _manifest(
     categories: Sequence[Category],
     accounts: _Accounts,
     online: _Online | None,
-) -> dict[str, Any]:
-    manifest: dict[str, Any] = {
-        "format": MANIFEST_FORMAT,
-        "source": "bulk",
-        "concepts": {
-            "requested": [ref.value for ref, _ in medgen.concepts]
-            + [f.ref for f in medgen.failures],
-            "found": [
-                {"ref": ref.value, "uid": c.uid, "cui": c.cui, "name": c.name}
-                for ref, c in medgen.concepts
-            ],
-            "failed": [{"ref": f.ref, "reason": f.reason} for f in medgen.failures],
-            "all": medgen.link_table is not None,
-        },
-        "categories": {
-            "mode": (
-                "E-utilities searches (#linked AND filter), as build"
-                if online is not None
-                else "offline: linked PMIDs and publication types only"
-            ),
-            "config": category_entries(categories),
-            "per_concept": accounts.per_concept,
-            "rows": accounts.rows,
-        },
-        "per_category_limit": options.per_category,
-        "pmids": {
-            "requested": accounts.requested,
-            "loaded": accounts.loaded,
-            "rejected": 0,
-            "missing": len(accounts.missing),
-            "missing_pmids": accounts.missing,
-            "deleted_pmids": accounts.deleted,
-            "unattributed_rejects": sum(p.rejects for p in parsed.parses),
-            "fetched_by_efetch": online.fetched if online is not None else 0,
-        },
-        "bulk": {
-            "files": [
-                {
-                    "name": p.source,
-                    "index": p.index,
-                    "records": len(p.pmids),
-                    "deletions": len(p.deleted),
-                }
+) -> Manifest:
+    details = medgen.details
+    return Manifest(
+        source="bulk",
+        concepts=Concepts(
+            requested=tuple(ref.value for ref, _ in medgen.concepts)
+            + tuple(f.ref for f in medgen.failures),
+            found=found_concepts(medgen.concepts),
+            failed=medgen.failures,
+            all=medgen.link_table is not None,
+        ),
+        categories=Categories(
+            config=tuple(categories),
+            mode=OFFLINE_MODE if online is None else EUTILS_MODE,
+            sha256=None if online is None else categories_hash(tuple(categories)),
+            per_concept=accounts.per_concept,
+            rows=accounts.rows,
+        ),
+        per_category_limit=options.per_category,
+        pmids=Pmids(
+            requested=accounts.requested,
+            loaded=accounts.loaded,
+            rejected=accounts.rejected,
+            missing=len(accounts.missing),
+            missing_pmids=tuple(accounts.missing),
+            deleted_pmids=tuple(accounts.deleted),
+            unattributed_rejects=sum(p.rejects - len(p.rejected_pmids) for p in parsed.parses),
+            fetched_by_efetch=online.fetched if online is not None else 0,
+        ),
+        bulk=Bulk(
+            files=tuple(
+                PubmedFile(p.source, p.index, len(p.pmids), len(p.deleted), p.bytes, p.sha256)
                 for p in parsed.parses
-            ],
+            ),
+            medgen_files=medgen_files(medgen.sources),
+            concept_files=None if details is None else _concept_file_counts(details),
+        ),
+        warnings=tuple(sorted({*parsed.warnings, *medgen.warnings, *detail_warnings(details)})),
+        ncbi={} if online is None else releases(online.dbinfo),
+        responses=() if online is None else response_entries(online.client),
+        versions=library_versions(),
+    )
+
+
+def _concept_file_counts(details: ConceptFileReader) -> ConceptFiles:
+    return ConceptFiles(
+        files={
+            name: ConceptFileCount(s.lines, s.rejected, s.suppressed)
+            for name, s in details.stats.items()
         },
-        "warnings": sorted({*parsed.warnings, *medgen.warnings, *detail_warnings(medgen.details)}),
-        "versions": library_versions(),
-    }
-    if medgen.details is not None:
-        manifest["bulk"]["concept_files"] = medgen.details.manifest()
-    if online is not None:
-        manifest["ncbi"] = {
-            db: {"db_build": i.db_build, "last_update": i.last_update}
-            for db, i in online.dbinfo.items()
-        }
-        manifest["responses"] = response_entries(online.client)
-    return manifest
+        duplicates=dict(details.duplicates),
+    )

@@ -10,12 +10,13 @@ whole 48-million-line pass failing at an unknown place.
 
 Errors: a missing or unreadable file is a :class:`UsageError` (the user named it); a broken
 or truncated gzip stream is a :class:`ResponseFormatError` naming the file and the last
-good line; a read failure of the disk is a :class:`SnapshotError`.
+good line; a read failure of the disk is an :class:`InputFileError`.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import zlib
 from collections.abc import Callable, Collection, Iterator
@@ -27,7 +28,7 @@ from typing import BinaryIO, TextIO
 import pyarrow as pa
 from isal import igzip
 
-from pipeline.errors import ResponseFormatError, SnapshotError, UsageError
+from pipeline.errors import InputFileError, ResponseFormatError, UsageError
 from pipeline.transform.links_arrow import LINK_COLUMNS, link_block
 from pipeline.transform.medgen_files import (
     DEFAULT_MAX_REJECTS,
@@ -104,12 +105,22 @@ def _open_raw(path: Path) -> BinaryIO:
         raise UsageError(f"cannot open {path}: {exc.strerror or exc}") from exc
 
 
+def file_digest(path: Path) -> tuple[int, str]:
+    """(bytes, sha256) of an input file as it is on disk, read once."""
+    try:
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256")
+            return fh.tell(), digest.hexdigest()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 def _is_gzip(raw: BinaryIO, path: Path) -> bool:
     try:
         magic = raw.read(2)
         raw.seek(0)
     except OSError as exc:
-        raise SnapshotError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return magic == _GZIP_MAGIC
 
 
@@ -133,7 +144,7 @@ def _read_errors(path: Path, where: Callable[[], str] = str) -> Iterator[None]:
             "a truncated or corrupt download? fetch it again"
         ) from exc
     except OSError as exc:
-        raise SnapshotError(f"cannot read {path}{where()}: {exc}") from exc
+        raise InputFileError(f"cannot read {path}{where()}: {exc}") from exc
 
 
 BLOCK_BYTES = 1 << 26  # 64 MiB of text per vectorized block

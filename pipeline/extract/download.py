@@ -43,10 +43,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 from pipeline import __version__
 from pipeline.errors import (
+    DownloadError,
     HttpStatusError,
     NcbiError,
     ResponseFormatError,
-    SnapshotError,
     TransientError,
     UsageError,
 )
@@ -155,7 +155,7 @@ def file_md5(path: Path) -> str:
             while chunk := f.read(CHUNK):
                 digest.update(chunk)
     except OSError as exc:
-        raise SnapshotError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise DownloadError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return digest.hexdigest()
 
 
@@ -174,8 +174,8 @@ class Downloader:
         self,
         base_url: str = DEFAULT_BASE_URL,
         *,
+        policy: RetryPolicy,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-        policy: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         require_md5: bool = True,
         on_progress: ProgressCallback | None = None,
@@ -186,7 +186,7 @@ class Downloader:
         remote_url(base_url, "")  # refuse a bad base URL before any request
         self._base = base_url
         self._idle = idle_timeout
-        self._policy = policy or RetryPolicy()
+        self._policy = policy
         self._limiter = limiter or RateLimiter(DEFAULT_RATE)
         self._require_md5 = require_md5
         self._on_progress = on_progress
@@ -404,21 +404,21 @@ def _size(path: Path) -> int:
     except FileNotFoundError:
         return 0
     except OSError as exc:
-        raise SnapshotError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise DownloadError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _make_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SnapshotError(f"cannot create {path}: {exc.strerror or exc}") from exc
+        raise DownloadError(f"cannot create {path}: {exc.strerror or exc}") from exc
 
 
 def _open_part(path: Path, mode: Literal["ab", "wb"]) -> BinaryIO:
     try:
         return path.open(mode)
     except OSError as exc:
-        raise SnapshotError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise DownloadError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _write(f: BinaryIO, chunk: bytes, path: Path) -> None:
@@ -426,14 +426,14 @@ def _write(f: BinaryIO, chunk: bytes, path: Path) -> None:
     try:
         f.write(chunk)
     except OSError as exc:
-        raise SnapshotError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise DownloadError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _remove(path: Path) -> None:
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:
-        raise SnapshotError(f"cannot delete {path}: {exc.strerror or exc}") from exc
+        raise DownloadError(f"cannot delete {path}: {exc.strerror or exc}") from exc
 
 
 def _publish(part: Path, final: Path) -> None:
@@ -443,4 +443,4 @@ def _publish(part: Path, final: Path) -> None:
             os.fsync(f.fileno())
         os.replace(part, final)
     except OSError as exc:
-        raise SnapshotError(f"cannot move {part} to {final}: {exc.strerror or exc}") from exc
+        raise DownloadError(f"cannot move {part} to {final}: {exc.strerror or exc}") from exc

@@ -25,11 +25,15 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 6
-    initial_wait: float = 1.0
-    max_wait: float = 60.0
-    max_retry_after: float = 120.0
-    jitter: float = 1.0
+    """How often and how long to retry. No defaults here: the values are the
+    packaged ``pipeline.toml``'s ``[retry]`` (or a config file's), read once by
+    ``pipeline.config.load_settings``, so there is one place that says them."""
+
+    max_attempts: int
+    initial_wait: float
+    max_wait: float
+    max_retry_after: float
+    jitter: float
 
     def wait_for(self, attempt: int, error: BaseException | None, rand: float) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""

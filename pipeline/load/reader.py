@@ -10,6 +10,7 @@ covers a changed footer as well as a changed page.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import UsageError, VerifyError
-from pipeline.load.manifest import (
-    MANIFEST,
-    check_content_hash,
-    checked_file,
-    manifest_files,
-    read_manifest,
-)
+from pipeline.load.manifest import MANIFEST, Manifest, checked_file, load_manifest
 from pipeline.load.parquet import FileEntry, read_parquet
 from pipeline.load.snapshot import PART
 from pipeline.models import Category
@@ -35,8 +30,11 @@ class PublishedSnapshot:
     """A snapshot whose manifest was read and checked (not yet its files)."""
 
     path: Path
-    manifest: dict[str, Any]
-    files: dict[str, FileEntry]
+    manifest: Manifest
+
+    @property
+    def files(self) -> Mapping[str, FileEntry]:
+        return self.manifest.files
 
     def read(self, rel: str) -> pa.Table:
         want = self.files.get(rel)
@@ -62,10 +60,7 @@ class SnapshotView:
 
 
 def open_snapshot(path: Path) -> PublishedSnapshot:
-    manifest = read_manifest(path)
-    files = manifest_files(path, manifest)
-    check_content_hash(path, manifest)
-    return PublishedSnapshot(path, manifest, files)
+    return PublishedSnapshot(path, load_manifest(path))
 
 
 def find_concept(snapshot: PublishedSnapshot, ref: str) -> dict[str, Any]:
@@ -81,22 +76,7 @@ def find_concept(snapshot: PublishedSnapshot, ref: str) -> dict[str, Any]:
 
 
 def snapshot_categories(snapshot: PublishedSnapshot) -> tuple[Category, ...]:
-    where = snapshot.path / MANIFEST
-    section = snapshot.manifest.get("categories")
-    config = section.get("config") if isinstance(section, dict) else None
-    if not isinstance(config, list):
-        raise VerifyError(f"{where}: 'categories.config' is not a list")
-    categories = []
-    for i, c in enumerate(config):
-        if not isinstance(c, dict) or not all(
-            isinstance(c.get(k), str) for k in ("name", "heading", "term")
-        ):
-            raise VerifyError(f"{where}: categories.config[{i}] lacks a name, heading or term")
-        optional = [c.get(k) for k in ("group", "subheading")]
-        if not all(v is None or isinstance(v, str) for v in optional):
-            raise VerifyError(f"{where}: categories.config[{i}] has a group or subheading not text")
-        categories.append(Category(c["name"], c["heading"], c["term"], *optional))
-    return tuple(categories)
+    return snapshot.manifest.categories.config
 
 
 def snapshot_view(path: Path, ref: str) -> SnapshotView:

@@ -9,22 +9,22 @@ A run that fails or is killed before the final ``os.replace`` of ``current``
 leaves the previous snapshot current and whole; a staging directory, or a
 complete snapshot that never became current, left behind by a killed run is
 ignored by readers and removed by the next run (see ``layout``). The
-manifest's ``content_hash`` covers everything but wall-clock values, so
-rebuilding from the same raw store gives the same hash. Directories and files
+manifest's ``content_hash`` covers everything but when, by which command
+line and after which snapshot the run happened (``manifest.VOLATILE_KEYS``),
+so rebuilding from the same raw store gives the same hash. Directories and files
 are made with the modes the umask allows (0755 and 0644 by default), so other
 users of a shared machine can read a published snapshot.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -32,11 +32,12 @@ from pipeline.errors import ForeignPathError, NoSnapshotError, SnapshotError, Ve
 from pipeline.load import layout
 from pipeline.load.manifest import (
     MANIFEST,
-    check_content_hash,
+    Manifest,
     checked_file,
     content_hash,
-    manifest_files,
-    read_manifest,
+    dump_manifest,
+    load_manifest,
+    manifest_object,
 )
 from pipeline.load.parquet import (
     FileEntry,
@@ -78,12 +79,12 @@ class SnapshotWriter:
         except OSError as exc:
             raise SnapshotError(f"cannot write {relpath}: {exc.strerror or exc}") from exc
 
-    def publish(
-        self, manifest: dict[str, Any], now: datetime | None = None
-    ) -> tuple[Path, dict[str, Any]]:
+    def publish(self, manifest: Manifest, now: datetime | None = None) -> tuple[Path, Manifest]:
         """Validate, write the manifest last, rename into place, swap ``current``.
 
-        Returns the published directory and its complete manifest.
+        ``manifest`` says everything but the files (this writer's) and what
+        publishing stamps (id, time, hash). Returns the published directory and
+        its complete manifest.
         """
         try:
             return self._publish(manifest, now or datetime.now(UTC))
@@ -94,23 +95,26 @@ class SnapshotWriter:
             self.discard()
             raise
 
-    def _publish(self, manifest: dict[str, Any], now: datetime) -> tuple[Path, dict[str, Any]]:
-        manifest = dict(manifest)
-        manifest["files"] = {
-            k: {"rows": v.rows, "bytes": v.bytes, "sha256": v.sha256}
-            for k, v in sorted(self.files.items())
-        }
+    def _publish(self, manifest: Manifest, now: datetime) -> tuple[Path, Manifest]:
+        manifest = dataclasses.replace(
+            manifest,
+            files=dict(sorted(self.files.items())),
+            snapshot_id=None,
+            created_at=None,
+            content_hash=None,
+        )
         check_files(self.staging, self.files)
-        digest = content_hash(manifest)
+        digest = content_hash(manifest_object(manifest))
         final = layout.reserve_snapshot_dir(self.snapshots, f"{now:%Y%m%dT%H%M%SZ}-{digest[:12]}")
         self._final = final
-        manifest.update(
+        manifest = dataclasses.replace(
+            manifest,
             snapshot_id=final.name,
             created_at=now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
             content_hash=digest,
         )
         path = self.staging / MANIFEST
-        path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")
+        path.write_text(dump_manifest(manifest_object(manifest)), "utf-8")
         fsync_path(path)
         os.replace(self.staging, final)  # onto the empty directory reserved above
         self._renamed = True
@@ -200,12 +204,11 @@ def _listing(root: Path) -> tuple[set[str], set[str]]:
     return regular, other
 
 
-def verify(snapshot: Path) -> dict[str, Any]:
+def verify(snapshot: Path) -> Manifest:
     """Check a snapshot against its manifest; return the manifest, or raise VerifyError.
 
-    Every path of the manifest is checked before any file is opened.
+    Every path and field of the manifest is checked before any file is opened.
     """
-    manifest = read_manifest(snapshot)
-    check_files(snapshot, manifest_files(snapshot, manifest))
-    check_content_hash(snapshot, manifest)
+    manifest = load_manifest(snapshot)
+    check_files(snapshot, manifest.files)
     return manifest

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.load.manifest import Manifest
 from pipeline.load.reader import (
     PublishedSnapshot,
     find_concept,
@@ -73,7 +74,7 @@ class ConceptSurvey:
 @dataclass(frozen=True, slots=True)
 class Survey:
     snapshot: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     categories: tuple[Category, ...]
     concepts: list[ConceptSurvey]
     per_year: Counts = field(default_factory=dict)  # over the concepts surveyed

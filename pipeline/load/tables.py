@@ -17,8 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.load import schemas
-from pipeline.models import Article, Author, Concept, Journal, Reject
-from pipeline.transform.citations import CitationRow
+from pipeline.models import Article, Author, CitationRow, Concept, Journal, Reject
 
 R = TypeVar("R")
 

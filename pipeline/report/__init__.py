@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.errors import SnapshotError
+from pipeline.errors import ReportError
 from pipeline.load.survey import survey
 from pipeline.report.html import render
 
@@ -19,5 +19,5 @@ def write_report(snapshot: Path, target: Path, concepts: Sequence[str] = ()) -> 
         tmp.replace(target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise SnapshotError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target

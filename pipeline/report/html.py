@@ -21,6 +21,7 @@ from html import escape
 from typing import Any
 
 from pipeline.listing import demo_notice
+from pipeline.load.manifest import Manifest
 from pipeline.load.survey import NEWEST, ConceptSurvey, Survey
 from pipeline.models import Category
 from pipeline.report.plot import PALETTE, year_plot
@@ -64,7 +65,7 @@ ul.years{list-style:none;padding-left:4px;font-size:13px}
 def render(data: Survey) -> str:
     """The whole page, as a string."""
     manifest = data.manifest
-    title = f"medgen-etl report: snapshot {manifest.get('snapshot_id', data.snapshot.name)}"
+    title = f"medgen-etl report: snapshot {manifest.snapshot_id or data.snapshot.name}"
     body = "\n".join(
         [
             *_header(data),
@@ -89,31 +90,29 @@ def render(data: Survey) -> str:
 
 def _header(data: Survey) -> Iterator[str]:
     m = data.manifest
-    yield f"<h1>Snapshot {escape(str(m.get('snapshot_id', data.snapshot.name)))}</h1>"
+    yield f"<h1>Snapshot {escape(m.snapshot_id or data.snapshot.name)}</h1>"
     notice = demo_notice(m)
     if notice:
         yield f'<p class="notice" id="demo-notice">{escape(notice[0].upper() + notice[1:])}</p>'
     facts: list[tuple[str, str]] = [
-        ("source", str(m.get("source", "not recorded (an older snapshot)"))),
-        ("created", str(m.get("created_at", ""))),
+        ("source", m.source),
+        ("created", m.created_at or ""),
     ]
-    if m.get("parent"):
-        facts.append(("parent", str(m["parent"])))
-    for db, info in sorted((m.get("ncbi") or {}).items()):
-        facts.append(
-            (f"{db} DbBuild / LastUpdate", f"{info.get('db_build')} / {info.get('last_update')}")
-        )
-    categories = m.get("categories") or {}
+    if m.parent:
+        facts.append(("parent", m.parent))
+    if m.run is not None:
+        facts.append(("made by", f"medgen-etl {m.run.version} {m.run.command} ({m.run.mode})"))
+    for db, info in sorted(m.ncbi.items()):
+        facts.append((f"{db} DbBuild / LastUpdate", f"{info.db_build} / {info.last_update}"))
     facts.append(("categories", ", ".join(c.name for c in data.categories)))
-    if categories.get("sha256"):
-        facts.append(("categories sha256", str(categories["sha256"])))
-    if categories.get("mode"):
-        facts.append(("categories mode", str(categories["mode"])))
-    if m.get("per_category_limit"):
-        facts.append(("per-category limit", str(m["per_category_limit"])))
-    facts.append(("content hash", str(m.get("content_hash", ""))))
-    if m.get("placeholder_columns"):
-        facts.append(("placeholder columns", ", ".join(m["placeholder_columns"])))
+    if m.categories.sha256:
+        facts.append(("categories sha256", m.categories.sha256))
+    facts.append(("categories mode", m.categories.mode))
+    if m.per_category_limit:
+        facts.append(("per-category limit", str(m.per_category_limit)))
+    facts.append(("content hash", m.content_hash or ""))
+    if m.placeholder_columns:
+        facts.append(("placeholder columns", ", ".join(m.placeholder_columns)))
     yield (
         '<dl class="facts">'
         + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
@@ -126,13 +125,13 @@ def _header(data: Survey) -> Iterator[str]:
 
 def _overview(data: Survey) -> Iterator[str]:
     m = data.manifest
-    pmids = m.get("pmids") or {}
-    concepts = m.get("concepts") or {}
+    counts = ("requested", "loaded", "rejected", "missing")
+    pmids = {k: int(getattr(m.pmids, k)) for k in counts}
     yield '<h2 id="overview">Overview</h2>'
     cards = [
-        ("concepts", len(concepts.get("found") or data.concepts)),
-        ("concepts failed", len(concepts.get("failed") or [])),
-        *((k, pmids.get(k, 0)) for k in ("requested", "loaded", "rejected", "missing")),
+        ("concepts", len(m.concepts.found or data.concepts)),
+        ("concepts failed", len(m.concepts.failed)),
+        *pmids.items(),
     ]
     yield (
         '<div class="cards" id="counts">'
@@ -155,22 +154,19 @@ def _overview(data: Survey) -> Iterator[str]:
     yield from _problems(m)
 
 
-def _problems(m: Mapping[str, Any]) -> Iterator[str]:
-    failed = (m.get("concepts") or {}).get("failed") or []
+def _problems(m: Manifest) -> Iterator[str]:
+    failed = m.concepts.failed
     if failed:
         yield (
             "<h3>Concepts that failed</h3><ul>"
-            + "".join(
-                f"<li>{escape(str(f.get('ref')))}: {escape(str(f.get('reason')))}</li>"
-                for f in failed
-            )
+            + "".join(f"<li>{escape(f.ref)}: {escape(f.reason)}</li>" for f in failed)
             + "</ul>"
         )
-    missing = (m.get("pmids") or {}).get("missing_pmids") or []
+    missing = m.pmids.missing_pmids
     if missing:
         yield f'<p class="small">Missing PMIDs: {escape(", ".join(map(str, missing[:50])))}'
         yield f"{' …' if len(missing) > 50 else ''}</p>"
-    warnings = m.get("warnings") or []
+    warnings = m.warnings
     yield f"<h3>Warnings ({len(warnings)})</h3>"
     if warnings:
         yield '<ul class="small">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
@@ -352,7 +348,7 @@ def _entry(row: Mapping[str, Any], data: Survey, note: str | None = None) -> str
     """A citation as the page prints it: title, authors, then the citation line."""
     pmcid = str(row.get("pmcid") or "")
     # A placeholder PMC id is not a fact: no "Free PMC Article", no link to PMC.
-    free = bool(pmcid) and "citations.pmcid" not in (data.manifest.get("placeholder_columns") or [])
+    free = bool(pmcid) and "citations.pmcid" not in data.manifest.placeholder_columns
     pmid = int(row["pmid"])
     line = citation_line(
         row.get("source"), row.get("epub_date"), row.get("doi_display"), pmid, False
@@ -375,9 +371,9 @@ def _entry(row: Mapping[str, Any], data: Survey, note: str | None = None) -> str
 
 
 def _footer(data: Survey) -> str:
-    versions = data.manifest.get("versions") or {}
+    versions = data.manifest.versions
     made = escape(", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
-    files = data.manifest.get("files") or {}
+    files = data.manifest.files
     return (
         f'<footer class="small muted"><p>Read from {len(files)} files of '
         f"{escape(str(data.snapshot))} (built with {made}). "

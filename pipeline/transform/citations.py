@@ -8,30 +8,7 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-
-from pipeline.models import Article
-
-
-@dataclass(frozen=True, slots=True)
-class CitationRow:
-    cui: str
-    category: str
-    rank: int
-    pmid: int
-    title: str | None
-    journal: str | None
-    pub_year: int | None
-    doi: str | None
-    doi_display: str | None
-    pmcid: str | None
-    authors_display: str | None
-    source: str | None
-    epub_date: str | None
-    retracted: bool = False
-    # The first day the publication date can mean, for "newest first" by real date.
-    pub_date: datetime.date | None = None
+from pipeline.models import Article, CitationRow
 
 
 def source_string(

@@ -12,7 +12,7 @@ and names the PubMed DTD does not declare are reported in the batch's warnings
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -90,6 +90,15 @@ class FirstRecordPerPmid:
             return f"{self.source}: PMID {pmid} appears again; kept the first"
         self.seen.add(pmid)
         return None
+
+
+def unasked_warning(pmid: int, asked: Sequence[int]) -> str:
+    """The note for a record an efetch answer holds that its request did not ask for
+    (``asked``, ascending): such a record is never loaded."""
+    return (
+        f"efetch returned PMID {pmid}, which its request did not ask for "
+        f"(PMIDs {asked[0]}..{asked[-1]}); not loaded"
+    )
 
 
 @dataclass(frozen=True, slots=True)

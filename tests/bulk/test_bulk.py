@@ -10,10 +10,10 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.bulk.runner import BulkOptions, MedgenInput, bulk_build, order_pubmed_files
+from pipeline.bulk.runner import BulkOptions, bulk_build, order_pubmed_files
 from pipeline.config import load_settings
 from pipeline.load.snapshot import verify
-from pipeline.models import Concept, ConceptRef
+from pipeline.models import Concept, ConceptRef, MedgenInput
 from tests.conftest import DEMO_DATASET
 from tests.fakes.eutils_server import FakeEutils
 from tests.support import build_live, demo_dataset
@@ -32,7 +32,8 @@ def write_baseline_and_update(folder: Path) -> tuple[Path, Path]:
     another and deletes a third."""
     folder.mkdir(parents=True, exist_ok=True)
     baseline = folder / "pubmed26n0001.xml.gz"
-    baseline.write_bytes(gzip.compress(_pubmed_xml().encode()))
+    # mtime=0: the same files, byte for byte, whenever they are written.
+    baseline.write_bytes(gzip.compress(_pubmed_xml().encode(), mtime=0))
     records = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", _pubmed_xml(), re.S)
 
     def record(pmid: int) -> str:
@@ -58,7 +59,7 @@ def write_baseline_and_update(folder: Path) -> tuple[Path, Path]:
         f'<DeleteCitation><PMID Version="1">{DELETED}</PMID></DeleteCitation></PubmedArticleSet>'
     )
     path = folder / "pubmed26n0002.xml.gz"
-    path.write_bytes(gzip.compress(update.encode()))
+    path.write_bytes(gzip.compress(update.encode(), mtime=0))
     return baseline, path
 
 
@@ -154,7 +155,7 @@ def test_every_executor_publishes_the_same_files(tmp_path, executor):
 def _online_bulk(tmp_path, lies=()):
     """An online bulk run whose files lack two PMIDs, beside a build of the same concept;
     ``lies``: what the fake server tells (tests/fakes/eutils_server.py)."""
-    from pipeline.runner import BuildOptions, make_client
+    from pipeline.wiring import eutils_client, run_id
     from tests.support import live_settings
 
     absent = {DELETED, REPLACED}
@@ -168,7 +169,7 @@ def _online_bulk(tmp_path, lies=()):
     with FakeEutils(demo_dataset()) as fake:
         built = build_live(fake, tmp_path / "build", CUI)
         settings = live_settings(fake, tmp_path / "bulk")
-        client = make_client(settings, BuildOptions(concepts=(), raw_dir=tmp_path / "raw"))
+        client = eutils_client(settings, tmp_path / "raw", run=run_id(settings, (), None))
         for lie in lies:
             fake.lie(lie)
         before = len(fake.requests)

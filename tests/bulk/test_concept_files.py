@@ -128,13 +128,13 @@ def test_a_concept_under_two_mim_numbers_gets_each_feature_and_gene_once(tmp_pat
     genes = pa.concat_tables(list(reader.parts("concept_genes")))
     assert features["feature_cui"].to_pylist().count("C0349588") == 1
     assert genes["gene_id"].to_pylist() == [641]
-    assert reader.manifest()["duplicates"] == {"concept_features": 1, "concept_genes": 1}
+    assert reader.duplicates == {"concept_features": 1, "concept_genes": 1}
 
 
 def test_without_concept_files_the_detail_tables_are_written_empty(tmp_path):
     snapshot, manifest = publish(tmp_path, both(ConceptFiles(), tmp_path))
     assert all(rows == [] for rows in tables(snapshot).values())
-    assert "concept_files" not in manifest["bulk"]
+    assert manifest["bulk"]["concept_files"] is None
     assert dataclasses.astuple(ConceptFiles()) == (None,) * 5
 
 

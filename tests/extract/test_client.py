@@ -11,9 +11,9 @@ from pipeline.extract.client import EutilsClient
 from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.rawstore import RawStore
 from pipeline.extract.request import EutilsRequest
-from pipeline.extract.retry import RetryPolicy
 from pipeline.models import LinkHistory
 from tests.fakes.ncbi_xml import SearchPage, esearch_body
+from tests.support import retry_policy
 
 LINK = LinkHistory(uid=1, webenv="MCID_SCRIPTED", query_key="1")
 IDS = list(range(1001, 1049))  # the search's 48 records, in order
@@ -35,7 +35,7 @@ class ScriptedGateway:
 
 
 def client(gateway: ScriptedGateway, tmp_path) -> EutilsClient:
-    policy = RetryPolicy(max_attempts=2, initial_wait=0.0, max_wait=0.0, jitter=0.0)
+    policy = retry_policy(max_attempts=2, initial_wait=0.0, max_wait=0.0, jitter=0.0)
     return EutilsClient(
         RawStore(tmp_path), gateway, RateLimiter(1000.0), policy, sleep=lambda _: None
     )

@@ -28,7 +28,7 @@ from pipeline.extract.download import (
     select,
 )
 from pipeline.extract.ratelimit import RateLimiter
-from pipeline.extract.retry import RetryPolicy
+from tests.support import retry_policy
 
 BASELINE = "pubmed/baseline"
 NAME = "pubmed26n0001.xml.gz"
@@ -166,7 +166,7 @@ def fake() -> Iterator[FakeFtp]:
 
 
 def downloader(fake: FakeFtp, **kw) -> Downloader:
-    kw.setdefault("policy", RetryPolicy(max_attempts=3, initial_wait=0.0, jitter=0.0))
+    kw.setdefault("policy", retry_policy(max_attempts=3, initial_wait=0.0, jitter=0.0))
     kw.setdefault("limiter", RateLimiter(1000.0))
     kw.setdefault("idle_timeout", 2.0)
     kw.setdefault("chunk_size", 64 * 1024)
@@ -238,7 +238,7 @@ def test_a_connection_that_keeps_stalling_gives_up_keeping_the_part_for_next_tim
     fake.add(REMOTE, BODY)
     fake.faults[REMOTE] = ["stall", "stall"]
     dl = downloader(
-        fake, idle_timeout=0.2, policy=RetryPolicy(max_attempts=2, initial_wait=0.0, jitter=0.0)
+        fake, idle_timeout=0.2, policy=retry_policy(max_attempts=2, initial_wait=0.0, jitter=0.0)
     )
     with pytest.raises(RetriesExhaustedError) as info:
         dl.fetch(REMOTE, tmp_path)
@@ -443,4 +443,4 @@ def test_remote_urls_join_base_and_path_with_one_slash():
         "https://ftp.ncbi.nlm.nih.gov/pub/medgen/NAMES.RRF.gz"
     )
     with pytest.raises(UsageError, match="must start with https://"):
-        Downloader("ftp://ftp.ncbi.nlm.nih.gov/")
+        Downloader("ftp://ftp.ncbi.nlm.nih.gov/", policy=retry_policy())

@@ -1,7 +1,8 @@
 import pytest
 
 from pipeline.errors import HttpStatusError, RetriesExhaustedError, TransientError
-from pipeline.extract.retry import RetryPolicy, run_with_retry
+from pipeline.extract.retry import run_with_retry
+from tests.support import retry_policy
 
 
 class Flaky:
@@ -19,7 +20,7 @@ class Flaky:
 def test_retry_succeeds_after_transient_failures_and_records_waits():
     waits: list[float] = []
     fn = Flaky([TransientError("503"), TransientError("reset")])
-    policy = RetryPolicy(max_attempts=5, initial_wait=1.0, jitter=0.0)
+    policy = retry_policy(max_attempts=5, initial_wait=1.0, jitter=0.0)
     assert run_with_retry(fn, policy, describe="x", sleep=waits.append) == "ok"
     assert fn.calls == 3
     assert waits == [1.0, 2.0]
@@ -28,18 +29,18 @@ def test_retry_succeeds_after_transient_failures_and_records_waits():
 def test_retry_honours_retry_after_over_backoff():
     waits: list[float] = []
     fn = Flaky([TransientError("429", retry_after=7.0)])
-    policy = RetryPolicy(max_attempts=3, initial_wait=0.1, jitter=0.0)
+    policy = retry_policy(max_attempts=3, initial_wait=0.1, jitter=0.0)
     run_with_retry(fn, policy, describe="x", sleep=waits.append)
     assert waits == [7.0]
 
 
 def test_retry_caps_a_huge_retry_after():
-    policy = RetryPolicy(max_retry_after=30.0, jitter=0.0)
+    policy = retry_policy(max_retry_after=30.0, jitter=0.0)
     assert policy.wait_for(1, TransientError("429", retry_after=86400), rand=0.0) == 30.0
 
 
 def test_backoff_is_exponential_capped_and_jittered():
-    policy = RetryPolicy(initial_wait=1.0, max_wait=10.0, jitter=2.0)
+    policy = retry_policy(initial_wait=1.0, max_wait=10.0, jitter=2.0)
     assert policy.wait_for(1, None, rand=0.0) == 1.0
     assert policy.wait_for(3, None, rand=0.0) == 4.0
     assert policy.wait_for(10, None, rand=0.0) == 10.0
@@ -50,7 +51,7 @@ def test_retry_gives_up_with_retries_exhausted_naming_the_request():
     fn = Flaky([TransientError("503")] * 10)
     with pytest.raises(RetriesExhaustedError) as info:
         run_with_retry(
-            fn, RetryPolicy(max_attempts=3), describe="einfo db=pubmed", sleep=lambda s: None
+            fn, retry_policy(max_attempts=3), describe="einfo db=pubmed", sleep=lambda s: None
         )
     assert fn.calls == 3
     assert "einfo db=pubmed" in str(info.value)
@@ -60,7 +61,7 @@ def test_retry_gives_up_with_retries_exhausted_naming_the_request():
 def test_retry_does_not_retry_a_permanent_error():
     fn = Flaky([HttpStatusError(400)])
     with pytest.raises(HttpStatusError):
-        run_with_retry(fn, RetryPolicy(max_attempts=5), describe="x", sleep=lambda s: None)
+        run_with_retry(fn, retry_policy(max_attempts=5), describe="x", sleep=lambda s: None)
     assert fn.calls == 1
 
 
@@ -71,7 +72,7 @@ def test_the_attempt_that_gives_up_is_reported_as_giving_up_not_as_retrying():
     with pytest.raises(RetriesExhaustedError):
         run_with_retry(
             fn,
-            RetryPolicy(max_attempts=3, initial_wait=1.0, jitter=0.0),
+            retry_policy(max_attempts=3, initial_wait=1.0, jitter=0.0),
             describe="x",
             sleep=lambda s: None,
             on_retry=lambda n, error, wait: retried.append((n, wait)),
@@ -85,6 +86,6 @@ def test_retries_exhausted_names_the_request_once():
     fn = Flaky([TransientError("connection refused", request="einfo db=pubmed")] * 3)
     with pytest.raises(RetriesExhaustedError) as info:
         run_with_retry(
-            fn, RetryPolicy(max_attempts=3), describe="einfo db=pubmed", sleep=lambda s: None
+            fn, retry_policy(max_attempts=3), describe="einfo db=pubmed", sleep=lambda s: None
         )
     assert str(info.value) == "gave up after 3 attempts: connection refused [einfo db=pubmed]"

@@ -17,7 +17,7 @@ from pipeline.errors import ForeignPathError
 from pipeline.load.layout import check_output, claim_output, published
 from pipeline.load.snapshot import SnapshotWriter, current_snapshot, verify
 from tests.conftest import ROOT
-from tests.support import made_under_umask
+from tests.support import bare_manifest, made_under_umask
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 def publish(out: Path, rows: int = 3, now: datetime = NOW) -> Path:
     writer = SnapshotWriter(out)
     writer.add("articles/part-0.parquet", pa.table({"pmid": pa.array(range(rows), pa.int64())}))
-    path, _ = writer.publish({"format": 1}, now)
+    path, _ = writer.publish(bare_manifest(), now)
     return path
 
 
@@ -180,6 +180,7 @@ CHILD = textwrap.dedent(
     from datetime import datetime, UTC
     import pyarrow as pa
     from pipeline.load.snapshot import SnapshotWriter
+    from tests.support import bare_manifest
 
     out, name, when, needle = sys.argv[1:]
     real = getattr(os, name)
@@ -196,7 +197,7 @@ CHILD = textwrap.dedent(
     writer = SnapshotWriter(__import__("pathlib").Path(out))
     writer.add("articles/part-0.parquet", pa.table({"pmid": pa.array([7, 8], pa.int64())}))
     setattr(os, name, dying)
-    writer.publish({"format": 1}, datetime(2026, 11, 28, tzinfo=UTC))
+    writer.publish(bare_manifest(), datetime(2026, 11, 28, tzinfo=UTC))
     """
 )
 

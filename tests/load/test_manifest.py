@@ -14,12 +14,13 @@ from pipeline.errors import NoSnapshotError, VerifyError
 from pipeline.load.manifest import content_hash, path_problem
 from pipeline.load.parquet import write_parquet
 from pipeline.load.snapshot import SnapshotWriter, verify
+from tests.support import bare_manifest
 
 
 def publish(out: Path) -> Path:
     writer = SnapshotWriter(out)
     writer.add("articles/part-0.parquet", pa.table({"pmid": pa.array([1, 2], pa.int64())}))
-    path, _ = writer.publish({"format": 1})
+    path, _ = writer.publish(bare_manifest())
     return path
 
 

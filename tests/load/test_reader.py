@@ -14,9 +14,10 @@ from pipeline.load.manifest import content_hash
 from pipeline.load.parquet import PARQUET_OPTIONS
 from pipeline.load.reader import open_snapshot, snapshot_view
 from pipeline.load.snapshot import SnapshotWriter
-from tests.support import flip_a_data_page_byte
+from pipeline.models import Category
+from tests.support import bare_manifest, flip_a_data_page_byte
 
-CATEGORY = {"name": "therapy", "heading": "Therapy", "term": "therapy[filter]"}
+CATEGORY = Category("therapy", "Therapy", "therapy[filter]")
 CONCEPTS = pa.table(
     {"cui": ["C4725027"], "uid": pa.array([1662593], pa.int64()), "name": ["Refractory"]}
 )
@@ -30,7 +31,7 @@ def publish(out: Path) -> Path:
     writer = SnapshotWriter(out)
     writer.add("concepts/part-0.parquet", CONCEPTS)
     writer.add(CITATIONS_FILE, CITATIONS)
-    path, _ = writer.publish({"categories": {"config": [CATEGORY]}})
+    path, _ = writer.publish(bare_manifest([CATEGORY]))
     return path
 
 
@@ -86,19 +87,23 @@ def forge(snapshot: Path, **fields: object) -> None:
     (snapshot / "manifest.json").write_text(json.dumps(manifest))
 
 
+THERAPY = {"name": "therapy", "heading": "Therapy", "term": "therapy[filter]"}
+
+
 @pytest.mark.parametrize(
-    ("categories", "message"),
+    ("config", "message"),
     [
-        (None, "'categories.config' is not a list"),
-        ({"config": "therapy"}, "'categories.config' is not a list"),
-        ({"config": [{"name": "therapy"}]}, r"categories.config\[0\] lacks"),
-        ({"config": [{**CATEGORY, "group": 3}]}, "not text"),
-        ({"config": [{**CATEGORY, "name": "../../x"}]}, "lists no citations/category=../../x"),
+        (None, "'categories' is not an object"),
+        ("therapy", "'categories.config' is not a list"),
+        ([{"name": "therapy"}], r"'categories.config\[0\].heading' is missing"),
+        ([{**THERAPY, "group": 3}], r"'categories.config\[0\].group' is not text or null"),
+        ([{**THERAPY, "name": "../../x"}], "lists no citations/category=../../x"),
     ],
 )
-def test_a_malformed_category_list_is_refused_naming_it(tmp_path, categories, message):
+def test_a_malformed_category_list_is_refused_naming_it(tmp_path, config, message):
     snapshot = publish(tmp_path)
-    forge(snapshot, categories=categories)
+    written = json.loads((snapshot / "manifest.json").read_text())["categories"]
+    forge(snapshot, categories=None if config is None else {**written, "config": config})
     with pytest.raises(VerifyError, match=message):
         snapshot_view(snapshot, "C4725027")
 

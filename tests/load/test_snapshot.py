@@ -5,9 +5,10 @@ import pyarrow as pa
 import pytest
 
 from pipeline.errors import VerifyError
-from pipeline.load.manifest import content_hash
+from pipeline.load.manifest import content_hash, manifest_object
 from pipeline.load.parquet import write_parquet_stream
 from pipeline.load.snapshot import SnapshotWriter, current_snapshot, verify
+from tests.support import bare_manifest
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -19,7 +20,8 @@ def table(n: int) -> pa.Table:
 def publish(out, rows=3, now=NOW):
     writer = SnapshotWriter(out)
     writer.add("articles/part-0.parquet", table(rows))
-    return writer.publish({"format": 1}, now)
+    path, manifest = writer.publish(bare_manifest(), now)
+    return path, manifest_object(manifest)
 
 
 def test_publish_writes_manifest_and_points_current_at_the_snapshot(tmp_path):
@@ -44,7 +46,7 @@ def test_a_failed_publish_leaves_current_and_no_staging(tmp_path):
     writer = SnapshotWriter(tmp_path)
     writer.add("articles/part-0.parquet", table(5))
     with pytest.raises(TypeError):
-        writer.publish({"format": 1, "unserializable": object()}, NOW)
+        writer.publish(bare_manifest(versions={"unserializable": object()}), NOW)
     assert current_snapshot(tmp_path) == old
     assert list((tmp_path / "snapshots").glob(".staging-*")) == []
     assert [p.name for p in (tmp_path / "snapshots").glob("2*")] == [old.name]
@@ -67,7 +69,7 @@ def test_verify_names_what_is_wrong(tmp_path, damage, message):
 
 def test_verify_detects_an_edited_manifest(tmp_path):
     path, manifest = publish(tmp_path)
-    manifest["format"] = 2
+    manifest["source"] = "demo"
     (path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(VerifyError, match="content_hash"):
         verify(path)

@@ -128,7 +128,7 @@ def test_the_demo_report_opens_drawn_and_complete_without_a_request(
     for line in expected_page_lines(free_pmc=False):
         assert line in text
     for key in ("requested", "loaded", "rejected", "missing"):
-        assert f"{survey(demo_snapshot).manifest['pmids'][key]} PMIDs {key}" in text
+        assert f"{getattr(survey(demo_snapshot).manifest.pmids, key)} PMIDs {key}" in text
 
 
 def test_a_fake_world_report_opens_drawn_and_complete_without_a_request(
@@ -149,7 +149,7 @@ def test_a_fake_world_report_opens_drawn_and_complete_without_a_request(
                 )
                 assert line in text
     for key in ("requested", "loaded", "rejected", "missing"):
-        assert f"{data.manifest['pmids'][key]} PMIDs {key}" in text
+        assert f"{getattr(data.manifest.pmids, key)} PMIDs {key}" in text
     assert "hand-written demo" not in text
 
 

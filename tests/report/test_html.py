@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline import __version__
 from pipeline.config import load_settings
 from pipeline.load.survey import survey
 from pipeline.report.html import render
@@ -62,12 +63,13 @@ def test_each_concept_has_a_section_and_a_line_in_the_overview(world_snapshot):
 def test_the_overview_gives_the_manifest_counts_and_provenance(world_snapshot):
     data = survey(world_snapshot)
     text = page_text(render(data))
-    pmids = data.manifest["pmids"]
+    pmids = data.manifest.pmids
     for key in ("requested", "loaded", "rejected", "missing"):
-        assert f"{pmids[key]} PMIDs {key}" in text
+        assert f"{getattr(pmids, key)} PMIDs {key}" in text
     assert "source eutils" in text
-    assert data.manifest["content_hash"] in text
-    assert data.manifest["ncbi"]["pubmed"]["db_build"] in text
+    assert f"made by medgen-etl {__version__} build (full)" in text
+    assert str(data.manifest.content_hash) in text
+    assert str(data.manifest.ncbi["pubmed"].db_build) in text
 
 
 def test_the_demo_report_says_none_are_retracted_or_indexed_and_omits_what_changed(

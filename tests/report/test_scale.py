@@ -8,10 +8,9 @@ from pipeline.config import load_settings
 from pipeline.load import tables
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.load.survey import survey
-from pipeline.models import Concept
+from pipeline.models import CitationRow, Concept
 from pipeline.report.html import render
-from pipeline.runner import category_entries
-from pipeline.transform.citations import CitationRow
+from tests.support import bare_manifest
 
 # Per concept, one section of small tables; a plot per concept would cost tens of KB each.
 MAX_BYTES_PER_CONCEPT = 16_000
@@ -50,13 +49,7 @@ def many_concept_snapshot(out: Path, n: int) -> Path:
         writer.add(
             f"citations/category={category.name}/part-0.parquet", tables.citations_table(rows)
         )
-    manifest = {
-        "source": "eutils",
-        "concepts": {"requested": [c.cui for c in concepts], "found": [], "failed": []},
-        "categories": {"config": category_entries(categories)},
-        "pmids": {"requested": 0, "loaded": 0, "rejected": 0, "missing": 0},
-    }
-    snapshot, _ = writer.publish(manifest)
+    snapshot, _ = writer.publish(bare_manifest(categories))
     return snapshot
 
 
