@@ -487,6 +487,7 @@ def _manifest(
             },
         },
         "per_category_limit": options.per_category,
+        "arguments": build_arguments(settings, options),
         "pmids": accounting(requested, articles),
         "warnings": sorted(articles.warnings),
         "ncbi": {
@@ -494,6 +495,17 @@ def _manifest(
         },
         "responses": response_entries(client),
         "versions": library_versions(),
+    }
+
+
+def build_arguments(settings: Settings, options: BuildOptions) -> dict[str, Any]:
+    """The run's options that decide which requests it sends (none is a secret):
+    what ``rebuild`` needs to ask the raw store the same questions."""
+    return {
+        "concepts": [r.value for r in options.concepts],
+        "per_category": options.per_category,
+        "search_page_size": settings.search_page_size,
+        "efetch_batch_size": settings.efetch_batch_size,
     }
 
 
