@@ -376,11 +376,15 @@ class RawStore:
                 tokens.add(token)
         return tokens
 
-    def remove_objects(self, unneeded: set[str], *, older_than: float = 0.0) -> dict[str, int]:
+    def remove_objects(
+        self, unneeded: set[str], *, older_than: float = 0.0, dry_run: bool = False
+    ) -> dict[str, int]:
         """Remove these objects (those written in the last ``older_than`` seconds
         are spared: a run may be about to name them), and every answer naming
-        one. Returns what was removed: sha256 -> bytes."""
+        one. Returns what was removed (``dry_run``: would be): sha256 -> bytes."""
         removed: dict[str, int] = {}
+        if not unneeded:
+            return removed
         cutoff = time.time() - older_than
         with self.locked():
             for digest in sorted(unneeded):
@@ -389,13 +393,15 @@ class RawStore:
                     info = path.lstat()
                     if info.st_mtime > cutoff:
                         continue
-                    path.unlink()
+                    if not dry_run:
+                        path.unlink()
                 except FileNotFoundError:
                     continue
                 except OSError as exc:
                     raise SnapshotError(f"cannot remove {path}: {exc.strerror}") from exc
                 removed[digest] = info.st_size
-            self._forget_answers(set(removed))
+            if not dry_run:
+                self._forget_answers(set(removed))
         return removed
 
     def _forget_answers(self, gone: set[str]) -> None:
