@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 from lxml import etree
 
 from pipeline.config import Settings, load_settings
-from pipeline.extract.rawstore import Entry, RawStore, decompress
+from pipeline.extract.objects import decompress
+from pipeline.extract.rawstore import Entry, RawStore
 from pipeline.load.manifest import content_hash
 from pipeline.load.parquet import PARQUET_OPTIONS
 from pipeline.load.survey import CHANGES_FILE, MESH_FILE

@@ -4,7 +4,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from pipeline.extract.rawstore import OBJECTS, decompress
+from pipeline.extract.objects import decompress
+from pipeline.extract.rawstore import OBJECTS
 from tests.fakes.record_demo import record, request_table
 
 SHIPPED = Path(__file__).resolve().parents[1] / "pipeline" / "demo" / "raw"

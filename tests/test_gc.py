@@ -4,6 +4,7 @@ snapshot can still be rebuilt, and an unfinished run can still resume."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -28,7 +29,7 @@ from tests.fakes.world import WORLD_CUIS, report_world
 from tests.support import build_live
 
 
-def _needed_by(manifest: dict) -> set[str]:
+def _needed_by(manifest: dict[str, Any]) -> set[str]:
     return {r["sha256"] for r in manifest["responses"]}
 
 

@@ -37,7 +37,6 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,20 +45,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import zstandard
-
 from pipeline.errors import RawStoreCorruptError, SnapshotError
+from pipeline.extract.objects import (
+    OBJECT_TEMP,
+    SHA256,
+    ObjectStore,
+    atomic_write,
+)
 from pipeline.extract.request import UTILITIES, EutilsRequest
 
 log = logging.getLogger(__name__)
 
 OBJECTS, ANSWERS, RUNS, STORE_LOCK = "objects", "answers", "runs", ".index.lock"
-# Pinned so that the same body always makes the same object file (the shipped demo
-# store is re-recorded byte for byte); 10 packs XML about 8x at tens of MB/s.
-ZSTD_LEVEL = 10
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = SHA256
 # The temporary names atomic_write gives (".<name>." + mkstemp's random part + ".tmp").
-_OBJECT_TEMP = re.compile(r"\.[0-9a-f]{64}\.[A-Za-z0-9_]+\.tmp")
 _ANSWERS_TEMP = re.compile(r"\.[0-9a-f]{64}\.json\.[A-Za-z0-9_]+\.tmp")
 _LEGACY_TEMP = re.compile(r"\.[0-9a-f]{64}\.(?:xml|json)\.[A-Za-z0-9_]+\.tmp")
 _MARKER_TEMP = re.compile(r"\.[0-9A-Za-z_-]+\.json\.[A-Za-z0-9_]+\.tmp")
@@ -110,33 +109,8 @@ class Entry:
     answers: tuple[Answer, ...] = field(default=())
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _json_bytes(data: object) -> bytes:
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
-
-
-def compress(body: bytes) -> bytes:
-    # The frame carries the body's size and a checksum, so damage is found on reading.
-    return zstandard.ZstdCompressor(
-        level=ZSTD_LEVEL, write_checksum=True, write_content_size=True
-    ).compress(body)
-
-
-def decompress(data: bytes) -> bytes:
-    return zstandard.ZstdDecompressor().decompress(data)
 
 
 def _now() -> str:
@@ -146,11 +120,12 @@ def _now() -> str:
 class RawStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.store = ObjectStore(root / OBJECTS)
 
     # ------------------------------------------------------------ paths
 
     def object_path(self, sha256: str) -> Path:
-        return self.root / OBJECTS / sha256
+        return self.store.path(sha256)
 
     def _answers_path(self, utility: str, key: str) -> Path:
         return self.root / ANSWERS / utility / f"{key}.json"
@@ -223,21 +198,8 @@ class RawStore:
     def _body(self, request: EutilsRequest, answer: Answer) -> bytes:
         """The body of ``answer``, checked against its name: from its object, or from
         the earlier layout's file."""
-        path = self.object_path(answer.sha256)
-        try:
-            body = decompress(path.read_bytes())
-        except FileNotFoundError:
-            return self._legacy_body(request, answer)
-        except zstandard.ZstdError as exc:
-            raise self._corrupt(request, path, f"it does not decompress ({exc})") from exc
-        except OSError as exc:
-            raise SnapshotError(f"raw store object {path} is unreadable: {exc}") from exc
-        digest = hashlib.sha256(body).hexdigest()
-        if digest != answer.sha256:
-            raise self._corrupt(
-                request, path, f"{len(body)} bytes with sha256 {digest[:12]}..., not its name"
-            )
-        return body
+        body = self.store.read(answer.sha256, what=request.describe())
+        return self._legacy_body(request, answer) if body is None else body
 
     def _legacy_body(self, request: EutilsRequest, answer: Answer) -> bytes:
         body_path, _ = self._legacy_paths(request.utility, request.key)
@@ -284,7 +246,7 @@ class RawStore:
     def put(self, request: EutilsRequest, body: bytes, *, run: str | None = None) -> StoredResponse:
         digest = hashlib.sha256(body).hexdigest()
         try:
-            self._write_object(digest, body)
+            self.store.write(digest, body)
             with self.locked():
                 entry = self.entry(request.utility, request.key)
                 answers = _add(entry.answers, Answer(digest, len(body), run, _now()))
@@ -292,17 +254,6 @@ class RawStore:
         except OSError as exc:
             raise SnapshotError(f"cannot write to raw store {self.root}: {exc.strerror}") from exc
         return StoredResponse(request.utility, request.key, digest, len(body), run)
-
-    def _write_object(self, digest: str, body: bytes) -> bool:
-        """Store ``body`` as its object unless a sound one is there; True if written."""
-        path = self.object_path(digest)
-        try:
-            if hashlib.sha256(decompress(path.read_bytes())).hexdigest() == digest:
-                return False
-        except (FileNotFoundError, zstandard.ZstdError):
-            pass  # absent, or damaged: (re)written whole below
-        atomic_write(path, compress(body))
-        return True
 
     def _write_entry(
         self, utility: str, key: str, params: dict[str, str], answers: tuple[Answer, ...]
@@ -334,7 +285,7 @@ class RawStore:
         (seconds) spares files another process may still be writing.
         """
         removed: list[Path] = []
-        places = [(self.root / OBJECTS, _OBJECT_TEMP), (self.root / RUNS, _MARKER_TEMP)]
+        places = [(self.root / OBJECTS, OBJECT_TEMP), (self.root / RUNS, _MARKER_TEMP)]
         for u in sorted(UTILITIES):
             places += [(self.root / ANSWERS / u, _ANSWERS_TEMP), (self.root / u, _LEGACY_TEMP)]
         cutoff = time.time() - older_than
@@ -356,11 +307,7 @@ class RawStore:
 
     def objects(self) -> dict[str, int]:
         """Every stored object: sha256 -> bytes on disk."""
-        out: dict[str, int] = {}
-        for entry in _scan(self.root / OBJECTS):
-            if _SHA256.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                out[entry.name] = entry.stat(follow_symlinks=False).st_size
-        return out
+        return self.store.sizes()
 
     def unfinished_runs(self) -> set[str]:
         """The tokens of the runs whose markers say they have not published yet."""
@@ -382,24 +329,10 @@ class RawStore:
         """Remove these objects (those written in the last ``older_than`` seconds
         are spared: a run may be about to name them), and every answer naming
         one. Returns what was removed (``dry_run``: would be): sha256 -> bytes."""
-        removed: dict[str, int] = {}
         if not unneeded:
-            return removed
-        cutoff = time.time() - older_than
+            return {}
         with self.locked():
-            for digest in sorted(unneeded):
-                path = self.object_path(digest)
-                try:
-                    info = path.lstat()
-                    if info.st_mtime > cutoff:
-                        continue
-                    if not dry_run:
-                        path.unlink()
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    raise SnapshotError(f"cannot remove {path}: {exc.strerror}") from exc
-                removed[digest] = info.st_size
+            removed = self.store.remove(unneeded, older_than=older_than, dry_run=dry_run)
             if not dry_run:
                 self._forget_answers(set(removed))
         return removed
@@ -453,7 +386,7 @@ class RawStore:
             return
         digest = legacy.answers[0].sha256
         try:
-            report.objects += self._write_object(digest, body)
+            report.objects += self.store.write(digest, body)
             with self.locked():
                 current = self._read_entry(utility, key)
                 answers = _merge(legacy.answers, current.answers if current else ())

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from pipeline.errors import RawStoreCorruptError, SnapshotError
-from pipeline.extract.rawstore import RawStore, RunJournal, atomic_write, compress, decompress
+from pipeline.extract.objects import atomic_write, compress, decompress
+from pipeline.extract.rawstore import RawStore, RunJournal
 from pipeline.extract.request import EutilsRequest
 
 REQ = EutilsRequest.make("einfo", db="pubmed")
