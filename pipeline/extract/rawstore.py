@@ -57,7 +57,6 @@ from pipeline.extract.request import UTILITIES, EutilsRequest
 log = logging.getLogger(__name__)
 
 OBJECTS, ANSWERS, RUNS, STORE_LOCK = "objects", "answers", "runs", ".index.lock"
-_SHA256 = SHA256
 # The temporary names atomic_write gives (".<name>." + mkstemp's random part + ".tmp").
 _ANSWERS_TEMP = re.compile(r"\.[0-9a-f]{64}\.json\.[A-Za-z0-9_]+\.tmp")
 _LEGACY_TEMP = re.compile(r"\.[0-9a-f]{64}\.(?:xml|json)\.[A-Za-z0-9_]+\.tmp")
@@ -446,7 +445,7 @@ def _parse_entry(path: Path, utility: str, key: str, data: object) -> Entry:
         if not (
             isinstance(a, dict)
             and isinstance(a.get("sha256"), str)
-            and _SHA256.fullmatch(a["sha256"])
+            and SHA256.fullmatch(a["sha256"])
             and isinstance(a.get("bytes"), int)
         ):
             raise SnapshotError(f"raw store entry {path}: answers[{i}] lacks a sha256 or bytes")
@@ -482,7 +481,7 @@ def _names(directory: Path) -> list[str]:
 def _keys(directory: Path) -> list[str]:
     """The request keys of the ``<key>.json`` files in ``directory``."""
     names = (n.removesuffix(".json") for n in _names(directory) if n.endswith(".json"))
-    return [key for key in names if _SHA256.fullmatch(key)]
+    return [key for key in names if SHA256.fullmatch(key)]
 
 
 def _candidates(directory: Path, pattern: re.Pattern[str]) -> list[Path]:

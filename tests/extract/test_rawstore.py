@@ -1,6 +1,7 @@
 import hashlib
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -275,3 +276,19 @@ def test_unfinished_runs_are_the_tokens_of_the_run_markers(tmp_path):
     store = RawStore(tmp_path)
     token, _ = RunJournal(store, "abc").start()
     assert store.unfinished_runs() == {token}
+
+
+def test_runs_sharing_a_store_never_lose_each_others_answers(tmp_path):
+    store = RawStore(tmp_path)
+    bodies = [f"<eInfoResult><DbInfo>{i}</DbInfo></eInfoResult>".encode() for i in range(8)]
+    threads = [
+        threading.Thread(target=store.put, args=(REQ, body), kwargs={"run": f"run-{i}"})
+        for i, body in enumerate(bodies)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    answers = store.entry("einfo", REQ.key).answers
+    assert sorted(str(a.run) for a in answers) == sorted(f"run-{i}" for i in range(8))
+    assert len(store.objects()) == 8
