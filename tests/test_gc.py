@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.errors import HttpStatusError, NoSnapshotError, UsageError
+from pipeline.errors import HttpStatusError, NoSnapshotError, UsageError, VerifyError
 from pipeline.extract.rawstore import RawStore
 from pipeline.gc import gc
 from pipeline.load import layout
@@ -26,7 +26,7 @@ from tests.fakes.nights import (
     rebuild_night,
 )
 from tests.fakes.world import WORLD_CUIS, report_world
-from tests.support import build_live
+from tests.support import build_live, demo_snapshot
 
 
 def _needed_by(manifest: dict[str, Any]) -> set[str]:
@@ -129,3 +129,15 @@ def test_gc_prints_what_it_frees(tmp_path):
     assert f"removed snapshot {two.snapshot.name}" in done.output
     assert "raw object(s)" in done.output
     assert "freed" in done.output
+
+
+def test_a_published_snapshot_whose_manifest_was_changed_stops_gc_before_it_removes_anything(
+    tmp_path,
+):
+    first, second, third = (demo_snapshot(tmp_path) for _ in range(3))
+    manifest = second / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"demo"', '"eutils"', 1))
+    with pytest.raises(VerifyError, match="content_hash"):
+        gc(tmp_path, tmp_path / "raw", keep=1)
+    assert first.is_dir()
+    assert third.is_dir()
