@@ -1,13 +1,18 @@
 """The command line: the only place errors become messages and exit codes.
 
 medgen-etl build --concept C4725027 [--concept 1662593 ...] [--offline] ...
-medgen-etl show C4725027 [--category therapy] [--limit 5]
-medgen-etl verify [SNAPSHOT_DIR]
+medgen-etl show C4725027 [--snapshot ID] [--category therapy] [--limit 5]
+medgen-etl verify [SNAPSHOT_DIR] [--snapshot ID]
 medgen-etl report [--snapshot ID] [--concept C ...] [--html FILE]
+medgen-etl snapshots [--json]
+medgen-etl rebuild SNAPSHOT_ID [--into DIR]
+medgen-etl gc --keep N [--dry-run]
+medgen-etl raw migrate [--raw-dir DIR]
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -28,15 +33,21 @@ from pipeline.bulk.concept_files import ConceptFiles
 from pipeline.bulk.medgen import read_all_medgen, read_medgen
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
-from pipeline.errors import MedgenEtlError, NoSnapshotError, UsageError
+from pipeline.errors import MedgenEtlError, NoSnapshotError, RawStoreCorruptError, UsageError
 from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
+from pipeline.extract.rawstore import RawStore
+from pipeline.gc import describe as describe_gc
+from pipeline.gc import gc
 from pipeline.listing import citation_marks, demo_notice, render_citations, render_header
 from pipeline.load import schemas
-from pipeline.load.manifest import load_manifest
+from pipeline.load.layout import CURRENT, SNAPSHOTS
+from pipeline.load.manifest import MANIFEST, load_manifest
 from pipeline.load.reader import open_snapshot, snapshot_view
 from pipeline.load.snapshot import current_snapshot, verify
+from pipeline.load.snapshots import list_snapshots
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
+from pipeline.rebuild import rebuild
 from pipeline.refs import parse_concept_ref, read_concepts_file, unique
 from pipeline.report import write_report
 from pipeline.runner import BuildOptions, build, describe_plan, plan
@@ -285,6 +296,7 @@ def build_command(
     default=Path("output"),
     show_default=True,
 )
+@click.option("--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current].")
 @click.option("--category", help="Only this category (e.g. therapy).")
 @click.option(
     "--limit",
@@ -298,10 +310,18 @@ def build_command(
 )
 @handled
 def show_command(
-    concept: str, out: Path, category: str | None, limit: int | None, annotate: bool
+    concept: str,
+    out: Path,
+    snapshot_id: str | None,
+    category: str | None,
+    limit: int | None,
+    annotate: bool,
 ) -> None:
-    """Print a concept's citations from the current snapshot, as the MedGen page does."""
-    snapshot = current_snapshot(out)
+    """Print a concept's citations from the current snapshot, as the MedGen page does.
+
+    --out is an output directory; a snapshot directory (e.g. output/current) works too.
+    """
+    snapshot = _snapshot(out, snapshot_id)
     view = snapshot_view(snapshot, concept)
     _note_provenance(snapshot)
     names = [c.name for c in view.categories]
@@ -321,10 +341,13 @@ def show_command(
     default=Path("output"),
     show_default=True,
 )
+@click.option("--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current].")
 @handled
-def verify_command(snapshot_dir: Path | None, out: Path) -> None:
+def verify_command(snapshot_dir: Path | None, out: Path, snapshot_id: str | None) -> None:
     """Recompute every checksum and row count in a snapshot's manifest."""
-    snapshot = snapshot_dir or current_snapshot(out)
+    if snapshot_dir is not None and snapshot_id is not None:
+        raise UsageError("give a SNAPSHOT_DIR or --snapshot ID, not both")
+    snapshot = snapshot_dir or _snapshot(out, snapshot_id)
     manifest = verify(snapshot)
     rows = sum(f.rows for f in manifest.files.values())
     digest = (manifest.content_hash or "")[:12]
@@ -368,14 +391,34 @@ def _note_provenance(snapshot: Path) -> None:
 
 
 def _snapshot(out: Path, snapshot_id: str | None) -> Path:
+    """The snapshot to read: ``--snapshot ID`` in the output directory ``--out``, or
+    its current one; an ``--out`` that is itself a snapshot (``output/current``,
+    ``output/snapshots/<id>``) is that snapshot."""
+    if (out / MANIFEST).is_file():
+        if snapshot_id is not None:
+            raise UsageError(
+                f"--out {out} is a snapshot, not an output directory: pass "
+                f"--out {_output_of(out)} --snapshot {snapshot_id}, or --out {out} alone"
+            )
+        return out.resolve()
     if snapshot_id is None:
         return current_snapshot(out)
     if "/" in snapshot_id or snapshot_id.startswith("."):
         raise UsageError(f"--snapshot takes a snapshot id, not a path: {snapshot_id!r}")
-    path = out / "snapshots" / snapshot_id
-    if not (path / "manifest.json").is_file():
-        raise NoSnapshotError(f"no snapshot {snapshot_id!r} in {out / 'snapshots'}")
+    path = out / SNAPSHOTS / snapshot_id
+    if not (path / MANIFEST).is_file():
+        raise NoSnapshotError(
+            f"no snapshot {snapshot_id!r} in {out / SNAPSHOTS} (`medgen-etl snapshots` lists them)"
+        )
     return path
+
+
+def _output_of(snapshot: Path) -> Path:
+    """The output directory a snapshot path lives in (``<out>/current`` or
+    ``<out>/snapshots/<id>``)."""
+    if snapshot.name == CURRENT:
+        return snapshot.parent
+    return snapshot.resolve().parent.parent
 
 
 def _refs(concepts: tuple[str, ...], concepts_file: Path | None) -> list[ConceptRef]:
@@ -568,3 +611,127 @@ def download_command(
     for result in downloader.fetch_all(remote, dest):
         log.info("%s %s", result.outcome, result.path)
         click.echo(str(result.path))
+
+
+# ------------------------------------------------------------------ snapshots
+
+
+_OUT = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output"),
+    show_default=True,
+    help="The output directory.",
+)
+_RAW = click.option(
+    "--raw-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Raw response store [default: OUT/raw].",
+)
+
+
+@main.command(name="snapshots")
+@_OUT
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@handled
+def snapshots_command(out: Path, as_json: bool) -> None:
+    """List the published snapshots, oldest first; * marks the current one."""
+    snapshots = list_snapshots(out)
+    if as_json:
+        click.echo(json.dumps([s.as_json() for s in snapshots], indent=1))
+        return
+    if not snapshots:
+        raise NoSnapshotError(f"no published snapshot in {out} (run `medgen-etl build` first)")
+    click.echo(
+        "  id                            created                      source  parent"
+        "                        concepts       rows        bytes"
+    )
+    for s in snapshots:
+        click.echo(
+            f"{'*' if s.current else ' '} {s.id:<29} {s.created or '-':<28} "
+            f"{s.source or '-':<7} {s.parent or '-':<29} {s.concepts:>8} {s.rows:>10,} "
+            f"{s.bytes:>12,}"
+        )
+
+
+@main.command(name="rebuild")
+@click.argument("snapshot_id")
+@_OUT
+@_RAW
+@click.option(
+    "--into",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output directory to publish the rebuild in [default: rebuilt-SNAPSHOT_ID].",
+)
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--wait-lock", is_flag=True, help="Wait for another build on --into.")
+@handled
+def rebuild_command(
+    snapshot_id: str,
+    out: Path,
+    raw_dir: Path | None,
+    into: Path | None,
+    config: Path | None,
+    wait_lock: bool,
+) -> None:
+    """Rebuild a snapshot offline from the raw answers its manifest names; print its path.
+
+    The rebuild is published as the current snapshot of its own output directory
+    (--into); OUT and its current snapshot are left as they are. Its Parquet files
+    are those of the original, byte for byte (a warning names any that differ,
+    e.g. after a pyarrow upgrade).
+    """
+    original = _snapshot(out, snapshot_id)
+    settings = _settings(config, None)
+    result = rebuild(
+        settings,
+        original,
+        raw_dir=raw_dir or _output_of(original) / "raw",
+        into=into or Path(f"rebuilt-{original.name}"),
+        wait_lock=wait_lock,
+    )
+    click.echo(str(result.build.snapshot))
+
+
+@main.command(name="gc")
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="Keep the N newest.")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; remove nothing.")
+@_OUT
+@_RAW
+@click.option("--wait-lock", is_flag=True, help="Wait for a build on --out instead of exiting 75.")
+@handled
+def gc_command(keep: int, dry_run: bool, out: Path, raw_dir: Path | None, wait_lock: bool) -> None:
+    """Remove all but the N newest snapshots (never the current one) and the raw
+    answers no kept snapshot and no unfinished run needs; print what is freed.
+
+    The raw store must serve this output directory only (the default OUT/raw).
+    """
+    result = gc(out, raw_dir or out / "raw", keep=keep, dry_run=dry_run, wait_lock=wait_lock)
+    click.echo(describe_gc(result))
+
+
+@main.group(name="raw")
+def raw_group() -> None:
+    """The raw response store."""
+
+
+@raw_group.command(name="migrate")
+@_OUT
+@_RAW
+@handled
+def raw_migrate_command(out: Path, raw_dir: Path | None) -> None:
+    """Move a raw store of the earlier layout (<utility>/<key>.xml) to objects and answers.
+
+    Safe to run again (a killed migration is finished by the next); a corrupt entry
+    is left where it is, named, and the command exits 74.
+    """
+    store = RawStore(raw_dir or out / "raw")
+    report = store.migrate()
+    click.echo(f"migrated {report.entries} entries ({report.objects} new objects) in {store.root}")
+    for path in report.left:
+        log.warning("left %s: not an entry of the earlier layout", path)
+    if report.corrupt:
+        raise RawStoreCorruptError(
+            f"{len(report.corrupt)} corrupt entries left unmigrated: " + "; ".join(report.corrupt),
+            path=str(store.root),
+        )

@@ -16,6 +16,8 @@ import pyarrow.parquet as pq
 from lxml import etree
 
 from pipeline.config import Settings, load_settings
+from pipeline.extract.objects import decompress
+from pipeline.extract.rawstore import Entry, RawStore
 from pipeline.extract.retry import RetryPolicy
 from pipeline.load.manifest import (
     EUTILS_MODE,
@@ -70,11 +72,27 @@ def request_key(utility: str, params: dict[str, str]) -> tuple[str, tuple[tuple[
 
 
 def held_requests(out: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
-    """The requests whose answers the interrupted run had stored (its token in the sidecar)."""
+    """The requests whose answers the interrupted run had stored (its token in an answer)."""
     [marker] = (out / "raw" / "runs").glob("*.json")
     token = json.loads(marker.read_text())["token"]
-    metas = [json.loads(m.read_text()) for m in (out / "raw").glob("*/*.json")]
-    return {request_key(m["utility"], m["params"]) for m in metas if m.get("run") == token}
+    return {
+        request_key(e.utility, e.params)
+        for e in RawStore(out / "raw").entries()
+        if any(a.fetched_by(token) for a in e.answers)
+    }
+
+
+def stored_entries(raw: Path, utility: str) -> list[Entry]:
+    return [e for e in RawStore(raw).entries() if e.utility == utility]
+
+
+def latest_object(raw: Path, entry: Entry) -> Path:
+    """The object file of the latest answer to ``entry``."""
+    return RawStore(raw).object_path(entry.answers[-1].sha256)
+
+
+def latest_body(raw: Path, entry: Entry) -> bytes:
+    return decompress(latest_object(raw, entry).read_bytes())
 
 
 def busiest_second(times: list[float]) -> int:

@@ -23,6 +23,7 @@ from pipeline.errors import (
     ResponseFormatError,
     RetriesExhaustedError,
 )
+from pipeline.extract.rawstore import RawStore
 from pipeline.load.lock import OutputLock
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.runner import build
@@ -33,8 +34,10 @@ from tests.support import (
     build_live,
     busiest_second,
     demo_dataset,
+    latest_body,
     options,
     retry_policy,
+    stored_entries,
 )
 
 FAST_RETRY = retry_policy(max_attempts=3, initial_wait=0.02, max_wait=0.05, jitter=0.01)
@@ -72,9 +75,12 @@ def test_a_truncated_body_is_retried_and_never_stored(fake, tmp_path, fault):
     fake.inject("efetch", fault)
     faulty = build_live(fake, tmp_path / "faulty", "C4725027", settings={"retry": FAST_RETRY})
     assert faulty.manifest["files"] == clean.manifest["files"]
-    [stored] = (tmp_path / "faulty" / "raw" / "efetch").glob("*.xml")
-    [reference] = (tmp_path / "clean" / "raw" / "efetch").glob("*.xml")
-    assert stored.read_bytes() == reference.read_bytes()
+    [stored] = stored_entries(tmp_path / "faulty" / "raw", "efetch")
+    [reference] = stored_entries(tmp_path / "clean" / "raw", "efetch")
+    assert [a.sha256 for a in stored.answers] == [a.sha256 for a in reference.answers]
+    assert latest_body(tmp_path / "faulty" / "raw", stored) == latest_body(
+        tmp_path / "clean" / "raw", reference
+    )
 
 
 def test_an_error_body_that_is_not_transient_fails_clearly(fake, tmp_path):
@@ -127,8 +133,8 @@ def _parquet_files(manifest):
 
 def test_a_huge_body_fails_the_run_clearly_is_not_retried_and_is_never_stored(fake, tmp_path):
     first = build_live(fake, tmp_path, "C4725027")
-    [normal] = (tmp_path / "raw" / "efetch").glob("*.xml")
-    cap = 2 * normal.stat().st_size  # room for the real answer, not for 50 MiB of comments
+    [normal] = stored_entries(tmp_path / "raw", "efetch")
+    cap = 2 * normal.answers[-1].size  # room for the real answer, not for 50 MiB of comments
     fake.inject("efetch", Fault.huge(50 << 20, declare_length=False))
     before = len(fake.requests_for("efetch"))
     with pytest.raises(ResponseFormatError) as info:
@@ -144,7 +150,7 @@ def test_a_huge_body_fails_the_run_clearly_is_not_retried_and_is_never_stored(fa
     assert f"limit of {cap:,} bytes (limits.efetch_bytes)" in message
     assert "[efetch db=pubmed" in message
     assert len(fake.requests_for("efetch")) == before + 1  # not retried
-    assert list((tmp_path / "raw" / "efetch").glob("*.xml")) == [normal]
+    assert stored_entries(tmp_path / "raw", "efetch") == [normal]
     assert current_snapshot(tmp_path) == first.snapshot
 
 
@@ -389,9 +395,7 @@ def _held_by_interrupted_run(out: Path) -> int | None:
         return None
     token = json.loads(markers[0].read_text())["token"]
     return sum(
-        1
-        for meta in (out / "raw").glob("*/*.json")
-        if json.loads(meta.read_text()).get("run") == token
+        1 for e in RawStore(out / "raw").entries() if any(a.fetched_by(token) for a in e.answers)
     )
 
 

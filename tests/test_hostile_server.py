@@ -10,7 +10,6 @@ at the clean snapshot, every byte the same.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import subprocess
@@ -24,11 +23,21 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.errors import MedgenEtlError, OfflineMissError, ResponseFormatError
+from pipeline.extract.rawstore import Entry, RawStore
+from pipeline.extract.request import EutilsRequest
 from pipeline.runner import BuildResult, build
 from tests.conftest import ROOT
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import UNASKED_PMID, FakeEutils, Fault, LieKind
-from tests.support import TEST_EMAIL, live_settings, options, retry_policy
+from tests.support import (
+    TEST_EMAIL,
+    latest_body,
+    latest_object,
+    live_settings,
+    options,
+    retry_policy,
+    stored_entries,
+)
 
 FAST_RETRY = retry_policy(max_attempts=3, initial_wait=0.01, max_wait=0.02, jitter=0.01)
 CUI = "C0000001"
@@ -192,9 +201,14 @@ def _flip_a_byte(path: Path) -> None:
 
 
 def _stored_search(out: Path, term_part: str) -> Path:
-    for sidecar in sorted((out / "raw" / "esearch").glob("*.json")):
-        if term_part in json.loads(sidecar.read_text())["params"].get("term", ""):
-            return sidecar.with_suffix(".xml")
+    """The object holding the latest stored answer of the search for ``term_part``."""
+    return latest_object(out / "raw", _search_entry(out, term_part))
+
+
+def _search_entry(out: Path, term_part: str) -> Entry:
+    for entry in stored_entries(out / "raw", "esearch"):
+        if term_part in entry.params.get("term", ""):
+            return entry
     raise AssertionError(f"no stored search for {term_part}")
 
 
@@ -234,30 +248,30 @@ def test_the_next_run_removes_orphan_temporary_files_of_the_raw_store_only(fake,
     stored = _stored_search(out, "Therapy")
     orphan = stored.with_name(f".{stored.name}.x1y2z3w4.tmp")
     orphan.write_bytes(b"<eSearchResult><Count>4")
-    foreign = out / "raw" / "esearch" / "notes.tmp"
+    foreign = out / "raw" / "objects" / "notes.tmp"
     foreign.write_text("mine")
     run(fake, out, 1, 9999)
     assert not orphan.exists()
     assert foreign.read_text() == "mine"
 
 
-def _store_a_lie(stored: Path) -> None:
-    """Make a stored page repeat an id, its sidecar agreeing (an entry, not a corrupt one)."""
-    body = stored.read_bytes()
+def _store_a_lie(out: Path, term_part: str) -> None:
+    """Store a page repeating an id as the latest answer of the run that fetched the
+    page (a sound entry, not a corrupt one)."""
+    entry = _search_entry(out, term_part)
+    body = latest_body(out / "raw", entry)
     ids = re.findall(rb"<Id>\d+</Id>", body)
     lying = body.replace(ids[-1], ids[0])
-    stored.write_bytes(lying)
-    sidecar = stored.with_suffix(".json")
-    meta = json.loads(sidecar.read_text())
-    meta.update(sha256=hashlib.sha256(lying).hexdigest(), bytes=len(lying))
-    sidecar.write_text(json.dumps(meta))
+    request = EutilsRequest(entry.utility, tuple(sorted(entry.params.items())))
+    latest = entry.answers[-1]
+    RawStore(out / "raw").put(request, lying, run=latest.last_run or latest.run)
 
 
 def test_a_resumed_run_asks_again_for_a_stored_page_that_contradicts_itself(fake, tmp_path):
     clean = run(fake, tmp_path / "clean", 0, 9999)
     out = tmp_path / "out"
     _interrupted(fake, out)
-    _store_a_lie(_stored_search(out, "Therapy"))
+    _store_a_lie(out, "Therapy")
     before = len(fake.requests_for("esearch"))
     result = run(fake, out, 1, 9999)
     assert len(fake.requests_for("esearch")) == before + 1
@@ -269,7 +283,7 @@ def test_offline_a_stored_page_that_contradicts_itself_is_refused_naming_it(fake
     out = tmp_path / "out"
     run(fake, out, 0, 9999)
     before = published(out)
-    _store_a_lie(_stored_search(out, "Therapy"))
+    _store_a_lie(out, "Therapy")
     with pytest.raises(ResponseFormatError) as info:
         run(fake, out, 1, 9999, offline=True)
     assert info.value.exit_code == 69

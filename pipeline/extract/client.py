@@ -2,7 +2,8 @@
 
 One call path for all five utilities:
 
-    offline?      -> the raw store answers, or OfflineMissError
+    rebuild?      -> the very answer the snapshot's manifest names, or OfflineMissError
+    offline?      -> the raw store's latest answer, or OfflineMissError
     resumed run?  -> the answer this run already stored, no request sent
     otherwise     -> limiter, gateway (Bio.Entrez), vetting, retry policy,
                      then the raw store, tagged with this run's token
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -101,6 +102,8 @@ class EutilsClient:
     record: bool = True
     # Notes for the manifest (e.g. a corrupt raw-store entry fetched again), each once.
     warnings: dict[str, None] = field(default_factory=dict)
+    # Offline only: request key -> sha256 of the answer to use (a rebuild's manifest).
+    pinned: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.journal is not None:
@@ -142,7 +145,7 @@ class EutilsClient:
         if not self.offline and not self.resuming:
             return None
         try:
-            hit = self.store.get(request)
+            hit = self._stored(request)
         except RawStoreCorruptError as exc:
             if self.offline:
                 raise OfflineMissError(
@@ -152,14 +155,9 @@ class EutilsClient:
             return None
         if hit is None:
             if self.offline:
-                raise OfflineMissError(
-                    f"--offline: the raw store {self.store.root} holds no answer for "
-                    f"{request.describe()}"
-                )
+                raise OfflineMissError(self._missing(request))
             return None
         body, meta = hit
-        if not self.offline and meta.run != self.run_token:
-            return None
         root = check_body(request.utility, body)
         problem = vet(root) if vet is not None else None
         if problem is None:
@@ -171,6 +169,23 @@ class EutilsClient:
             )
         log.warning("the stored answer is inconsistent (%s); asking again", problem)
         return None
+
+    def _stored(self, request: EutilsRequest) -> tuple[bytes, StoredResponse] | None:
+        if self.pinned is not None:
+            digest = self.pinned.get(request.key)
+            return None if digest is None else self.store.get(request, sha256=digest)
+        if self.offline:
+            return self.store.get(request)
+        return self.store.get(request, run=self.run_token or "")
+
+    def _missing(self, request: EutilsRequest) -> str:
+        where = f"the raw store {self.store.root}"
+        if self.pinned is None:
+            return f"--offline: {where} holds no answer for {request.describe()}"
+        digest = self.pinned.get(request.key)
+        if digest is None:
+            return f"the snapshot's manifest names no answer for {request.describe()}"
+        return f"{where} no longer holds answer {digest[:12]}... to {request.describe()}"
 
     def _note(self, text: str) -> None:
         """A warning for the log and the manifest."""

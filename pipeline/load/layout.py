@@ -34,6 +34,7 @@ from pathlib import Path
 from pipeline.errors import ForeignPathError, MedgenEtlError
 from pipeline.load.lock import LOCK_NAME, OutputLock, is_lock_record
 from pipeline.load.manifest import read_manifest
+from pipeline.load.parquet import fsync_path
 
 log = logging.getLogger(__name__)
 
@@ -173,21 +174,36 @@ def _append(out_dir: Path, snapshot_ids: Iterable[str]) -> None:
         os.close(fd)
 
 
+def forget_published(out_dir: Path, snapshot_ids: Iterable[str]) -> None:
+    """Rewrite the history without these snapshots (removed by ``gc``), nor any
+    whose directory is gone; replaced in one rename, under the output lock."""
+    gone = set(snapshot_ids)
+    present = set(snapshot_dirs(out_dir))
+    path = out_dir / SNAPSHOTS / HISTORY
+    kept = [i for i in path.read_text("utf-8").split() if i not in gone and i in present]
+    tmp = path.with_name(f"{HISTORY}.{os.getpid()}.tmp")
+    tmp.write_text("".join(f"{i}\n" for i in kept), "utf-8")
+    fsync_path(tmp)
+    os.replace(tmp, path)
+    fsync_path(out_dir / SNAPSHOTS)
+
+
+def snapshot_dirs(out_dir: Path) -> list[str]:
+    """The names of the snapshot directories under ``<out>/snapshots``, sorted."""
+    return sorted(
+        e.name
+        for e in _entries(out_dir / SNAPSHOTS)
+        if SNAPSHOT_ID.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
+    )
+
+
 def start_history(out_dir: Path) -> None:
     """Make the history if it is missing: an output directory written before it
     existed counts each of its snapshots as published (what cannot be proven an
     orphan is kept). From then on the file exists before any run publishes."""
     if (out_dir / SNAPSHOTS / HISTORY).exists():
         return
-    entries = sorted(_entries(out_dir / SNAPSHOTS), key=lambda e: e.name)
-    _append(
-        out_dir,
-        [
-            e.name
-            for e in entries
-            if SNAPSHOT_ID.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
-        ],
-    )
+    _append(out_dir, snapshot_dirs(out_dir))
 
 
 def published(out_dir: Path) -> set[str]:

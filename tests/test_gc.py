@@ -1,0 +1,143 @@
+"""gc: older snapshots and the raw answers nothing kept needs are removed; every kept
+snapshot can still be rebuilt, and an unfinished run can still resume."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.errors import HttpStatusError, NoSnapshotError, UsageError, VerifyError
+from pipeline.extract.rawstore import RawStore
+from pipeline.gc import gc
+from pipeline.load import layout
+from pipeline.load.snapshot import current_snapshot, verify
+from pipeline.load.snapshots import list_snapshots
+from tests.conftest import ROOT
+from tests.fakes.eutils_server import FakeEutils, Fault
+from tests.fakes.nights import (
+    new_links,
+    newer_answers,
+    parquet_bytes,
+    published_nights,
+    rebuild_night,
+)
+from tests.fakes.world import WORLD_CUIS, report_world
+from tests.support import build_live, demo_snapshot
+
+
+def _needed_by(manifest: dict[str, Any]) -> set[str]:
+    return {r["sha256"] for r in manifest["responses"]}
+
+
+def test_gc_keeps_the_newest_and_what_they_need_and_each_kept_one_still_rebuilds(tmp_path):
+    out, (one, two, three) = published_nights(tmp_path)
+    store = RawStore(out / "raw")
+    before = set(store.objects())
+    dry = gc(out, out / "raw", keep=2, dry_run=True)
+    assert set(store.objects()) == before  # a dry run removes nothing
+    assert one.snapshot.is_dir()
+    result = gc(out, out / "raw", keep=2)
+    assert [s.id for s in result.removed] == [one.snapshot.name] == [s.id for s in dry.removed]
+    assert result.objects == dry.objects
+    assert result.objects  # night 1's own answers are gone ...
+    assert not set(result.objects) & (_needed_by(two.manifest) | _needed_by(three.manifest))
+    assert set(store.objects()) == before - set(result.objects)
+    assert not one.snapshot.exists()
+    assert one.snapshot.name not in layout.published(out)
+    assert [s.id for s in list_snapshots(out)] == [two.snapshot.name, three.snapshot.name]
+    # ... and no answer names a removed object.
+    for entry in store.entries():
+        assert all(a.sha256 in store.objects() for a in entry.answers)
+    for night, into in ((two, "r2"), (three, "r3")):
+        rebuilt = rebuild_night(out, night, tmp_path / into)
+        assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(night.snapshot)
+
+
+def test_gc_keep_1_leaves_current_verified_and_rebuildable(tmp_path):
+    out, (_, _, three) = published_nights(tmp_path)
+    result = gc(out, out / "raw", keep=1)
+    assert len(result.removed) == 2
+    assert result.freed == sum(s.bytes for s in result.removed) + sum(result.objects.values())
+    assert verify(current_snapshot(out)).snapshot_id == three.snapshot.name
+    rebuilt = rebuild_night(out, three, tmp_path / "rebuilt")
+    assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(three.snapshot)
+    assert set(RawStore(out / "raw").objects()) == _needed_by(three.manifest)
+
+
+def test_gc_never_removes_current_even_when_it_is_not_the_newest(tmp_path):
+    out, (one, _, _) = published_nights(tmp_path)
+    link = out / layout.CURRENT
+    tmp = out / ".current-test"
+    os.symlink(f"{layout.SNAPSHOTS}/{one.snapshot.name}", tmp)
+    os.replace(tmp, link)
+    result = gc(out, out / "raw", keep=1)
+    assert one.snapshot.name not in [s.id for s in result.removed]
+    assert one.snapshot.is_dir()
+    assert _needed_by(one.manifest) <= set(RawStore(out / "raw").objects())
+
+
+def test_gc_keeps_the_answers_of_an_unfinished_run(tmp_path):
+    out = tmp_path / "out"
+    world = report_world()
+    with FakeEutils(world) as fake:
+        build_live(fake, out, *WORLD_CUIS)
+        newer_answers(world)
+        build_live(fake, out, *WORLD_CUIS)
+        new_links(world)
+        fake.inject("efetch", Fault.http(404))
+        with pytest.raises(HttpStatusError):
+            build_live(fake, out, *WORLD_CUIS)
+        store = RawStore(out / "raw")
+        [token] = store.unfinished_runs()
+        held = {a.sha256 for e in store.entries() for a in e.answers if a.fetched_by(token)}
+        assert held
+        gc(out, out / "raw", keep=1)
+        assert held <= set(store.objects())
+        searches = len(fake.requests_for("esearch"))
+        build_live(fake, out, *WORLD_CUIS)  # resumes: no search is sent again
+        assert len(fake.requests_for("esearch")) == searches
+
+
+def test_gc_of_a_snapshot_removed_leaves_rebuild_saying_there_is_no_such_snapshot(tmp_path):
+    out, (one, _, _) = published_nights(tmp_path)
+    gc(out, out / "raw", keep=1)
+    result = CliRunner().invoke(main, ["rebuild", one.snapshot.name, "--out", str(out)], env={})
+    assert result.exit_code == 66
+    assert "medgen-etl snapshots" in result.output
+    with pytest.raises(NoSnapshotError):
+        verify(one.snapshot)
+
+
+def test_gc_refuses_the_shipped_demo_store(tmp_path):
+    with pytest.raises(UsageError, match="demo store"):
+        gc(tmp_path, ROOT / "pipeline" / "demo" / "raw", keep=1)
+
+
+def test_gc_prints_what_it_frees(tmp_path):
+    out, (one, two, _) = published_nights(tmp_path)
+    dry = CliRunner().invoke(main, ["gc", "--keep", "1", "--dry-run", "--out", str(out)], env={})
+    assert dry.exit_code == 0, dry.output
+    assert f"would remove snapshot {one.snapshot.name}" in dry.output
+    assert "would free" in dry.output
+    assert one.snapshot.is_dir()
+    done = CliRunner().invoke(main, ["gc", "--keep", "1", "--out", str(out)], env={})
+    assert done.exit_code == 0, done.output
+    assert f"removed snapshot {two.snapshot.name}" in done.output
+    assert "raw object(s)" in done.output
+    assert "freed" in done.output
+
+
+def test_a_published_snapshot_whose_manifest_was_changed_stops_gc_before_it_removes_anything(
+    tmp_path,
+):
+    first, second, third = (demo_snapshot(tmp_path) for _ in range(3))
+    manifest = second / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"demo"', '"eutils"', 1))
+    with pytest.raises(VerifyError, match="content_hash"):
+        gc(tmp_path, tmp_path / "raw", keep=1)
+    assert first.is_dir()
+    assert third.is_dir()
