@@ -62,3 +62,11 @@ def world_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.support import world_snapshot as build_world
 
     return build_world(tmp_path_factory.mktemp("world-out"))
+
+
+@pytest.fixture(scope="session")
+def whole_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bulk snapshot of the whole-record fixture (retractions, MeSH ...), built once."""
+    from tests.support import whole_snapshot as build_whole
+
+    return build_whole(tmp_path_factory.mktemp("whole"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
@@ -224,3 +225,31 @@ def bare_manifest(categories: Sequence[Category] = (), **changes: Any) -> Manife
         pmids=Pmids(0, 0, 0, 0, (), (), 0),
         **changes,
     )
+
+
+WHOLE_RECORDS = Path(__file__).resolve().parent / "transform" / "fixtures" / "whole_records.xml"
+WHOLE_CUI = "C9000090"
+
+
+def whole_snapshot(root: Path) -> Path:
+    """A bulk snapshot of the whole-record fixture (a retraction, its notice, MeSH headings,
+    errata ...): one made-up concept linking its three records, made from files written here."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    pubmed = root / "pubmed"
+    pubmed.mkdir(parents=True)
+    (pubmed / "pubmed26n0001.xml.gz").write_bytes(
+        gzip.compress(WHOLE_RECORDS.read_bytes(), mtime=0)
+    )
+    links = "#UID|CUI|NAME|PMID|\n" + "".join(
+        f"9000090|{WHOLE_CUI}|Whole record syndrome|{p}|\n" for p in (90000201, 90000202, 90000203)
+    )
+    (root / "links.txt.gz").write_bytes(gzip.compress(links.encode(), mtime=0))
+    out = root / "out"
+    args = ["bulk", "--concept", WHOLE_CUI, "--links", str(root / "links.txt.gz")]
+    args += ["--pubmed", str(pubmed), "--executor", "serial", "--out", str(out)]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out / "current"
