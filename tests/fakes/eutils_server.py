@@ -797,13 +797,16 @@ class _Handler(BaseHTTPRequestHandler):
         sent.append(0)
         self.wfile.write(head)
         stopping = self.server.fake._stopping
+        # Counted before each write: a client that has read the whole body must find it
+        # counted (the last write can return after the client is done reading). A write
+        # the client cut short still counts its block: at most one block too many.
         for _ in range(blocks):
             if stopping.is_set():
                 return
-            self.wfile.write(_COMMENT_BLOCK)
             sent[-1] += len(_COMMENT_BLOCK)
-        self.wfile.write(last + rest)
+            self.wfile.write(_COMMENT_BLOCK)
         sent[-1] += len(last)
+        self.wfile.write(last + rest)
 
     # -- end of huge bodies
 
