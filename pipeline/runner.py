@@ -27,6 +27,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConceptError, NcbiError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.entrez import EntrezGateway
+from pipeline.extract.evidence import search_with_evidence
 from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import RawStore, RunJournal, read_provenance
 from pipeline.extract.retry import RetryPolicy
@@ -36,7 +37,9 @@ from pipeline.load.snapshot import SnapshotWriter
 from pipeline.logs import CONCEPT, RUN_ID
 from pipeline.models import Article, Category, Concept, ConceptFailure, ConceptRef, DbInfo, Reject
 from pipeline.resolve import Resolution, resolve_concepts
+from pipeline.transform import evidence
 from pipeline.transform.citations import CitationRow, citation_row
+from pipeline.transform.evidence import row_evidence
 from pipeline.transform.pubmed import FirstRecordPerPmid, parse_efetch
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,8 @@ class BuildOptions:
     progress: bool = False
     # The tables to write (--tables); concepts and rejects always are.
     tables: tuple[str, ...] = schemas.SELECTABLE
+    # Where citations come from (--evidence): medgen links, and the concept's MeSH ids.
+    evidence: tuple[str, ...] = evidence.DEFAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,10 @@ class _Found:
     concepts: list[tuple[ConceptRef, Concept]] = field(default_factory=list)
     failures: list[ConceptFailure] = field(default_factory=list)
     hits: dict[tuple[str, str], CategorySearch] = field(default_factory=dict)
+    # With MeSH evidence: per (cui, category) the PMIDs of ``hits`` MedGen links,
+    # and per CUI the MeSH ids searched.
+    linked: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
+    mesh: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +118,8 @@ def run_id(settings: Settings, options: BuildOptions) -> str:
         settings.eutils_url,
         settings.search_page_size,
         settings.efetch_batch_size,
+        # Only a non-default evidence joins the facts: earlier runs keep their ids.
+        *([list(options.evidence)] if options.evidence != evidence.DEFAULT else []),
     ]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:24]
 
@@ -320,13 +331,22 @@ def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOp
         seen.add(uid)
         found.concepts.append((ref, concept))
         link = client.link_pubmed(uid)
+        mesh = evidence.mesh_term(concept.mesh_ids) if evidence.MESH in options.evidence else None
+        if mesh is not None:
+            found.mesh[concept.cui] = concept.mesh_ids
         for category in settings.categories:
-            found.hits[(concept.cui, category.name)], link = client.search_category(
+            key = (concept.cui, category.name)
+            searched = search_with_evidence(
+                client,
                 link,
                 category.term,
+                mesh,
                 page_size=settings.search_page_size,
                 limit=options.per_category,
             )
+            found.hits[key], link = searched.hit, searched.link
+            if searched.linked is not None:
+                found.linked[key] = searched.linked
     CONCEPT.set(None)
     return found
 
@@ -392,7 +412,10 @@ def _citation_rows(
         for rank, pmid in enumerate(hit.pmids, start=1):
             article = articles.by_pmid.get(pmid)
             if article is not None:
-                rows[category].append(citation_row(cui, category, rank, article))
+                marks = row_evidence(
+                    found.linked.get((cui, category)), found.mesh.get(cui, ()), article
+                )
+                rows[category].append(citation_row(cui, category, rank, article, marks))
     return rows
 
 
@@ -457,9 +480,11 @@ def _manifest(
     rows: dict[str, list[CitationRow]],
 ) -> dict[str, Any]:
     written = {(r.cui, r.category): 0 for rs in rows.values() for r in rs}
+    marks: dict[tuple[str, str], list[tuple[str, ...]]] = {}
     for rs in rows.values():
         for r in rs:
             written[(r.cui, r.category)] += 1
+            marks.setdefault((r.cui, r.category), []).append(r.evidence)
     provenance = read_provenance(options.raw_dir)
     return {
         "format": MANIFEST_FORMAT,
@@ -485,9 +510,11 @@ def _manifest(
                     "esearch_count": hit.count,
                     "rows": written.get((cui, cat), 0),
                     "slices": hit.slices,
+                    "evidence": evidence.count_marks(marks.get((cui, cat), ())),
                 }
                 for (cui, cat), hit in sorted(found.hits.items())
             },
+            "evidence": list(options.evidence),
         },
         "per_category_limit": options.per_category,
         "pmids": accounting(requested, articles),

@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 from pipeline.models import Article
+from pipeline.transform.evidence import LINKED_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class CitationRow:
     retracted: bool = False
     # The first day the publication date can mean, for "newest first" by real date.
     pub_date: datetime.date | None = None
+    # medgen_link, mesh, mesh_major: see pipeline/transform/evidence.py.
+    evidence: tuple[str, ...] = LINKED_ONLY
 
 
 def source_string(
@@ -75,7 +78,13 @@ def citation_line(
     return line + ("Free PMC Article" if free_pmc else "")
 
 
-def citation_row(cui: str, category: str, rank: int, article: Article) -> CitationRow:
+def citation_row(
+    cui: str,
+    category: str,
+    rank: int,
+    article: Article,
+    evidence: tuple[str, ...] = LINKED_ONLY,
+) -> CitationRow:
     return CitationRow(
         cui=cui,
         category=category,
@@ -98,4 +107,5 @@ def citation_row(cui: str, category: str, rank: int, article: Article) -> Citati
         epub_date=article.epub_date,
         retracted=article.retracted,
         pub_date=article.pub_date.start,
+        evidence=evidence,
     )
