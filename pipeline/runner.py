@@ -15,7 +15,7 @@ import logging
 import math
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -242,11 +242,18 @@ def _plan_concept(
     link = client.link_pubmed(linkable_uid(concept))
     requests = client.stats.requests - before
     counts: dict[str, int] = {}
+    mesh = evidence.mesh_term(concept.mesh_ids) if evidence.MESH in options.evidence else None
+    # With MeSH evidence a category is searched twice: the linked set, then widened.
+    searches = [link] if mesh is None else [link, replace(link, also=mesh)]
     for category in settings.categories:
-        counts[category.name], needed = client.plan_category(
-            link, category.term, page_size=settings.search_page_size, limit=options.per_category
-        )
-        requests += needed
+        for searched in searches:
+            counts[category.name], needed = client.plan_category(
+                searched,
+                category.term,
+                page_size=settings.search_page_size,
+                limit=options.per_category,
+            )
+            requests += needed
     return ConceptPlan(ref.value, concept.cui, requests, counts)
 
 

@@ -11,6 +11,7 @@ major topic), ranked newest first with the linked ones; without the flag nothing
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,12 @@ from pipeline.cli import main
 from pipeline.config import load_settings, parse_categories
 from pipeline.load import schemas
 from pipeline.models import ConceptRef
+from pipeline.runner import BuildOptions, make_client, plan
+from pipeline.transform import evidence
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils
-from tests.support import build_live
+from tests.support import build_live, live_settings, options
+from tests.test_scale import client_for
 
 CUI, UID = "C0000777", 777
 SUPPLEMENTARY, DESCRIPTOR = "C000657245", "D015470"
@@ -133,6 +137,30 @@ def test_a_concept_without_mesh_ids_sends_the_default_searches_only(tmp_path):
     assert rows(mesh.snapshot, "therapy") == rows(plain.snapshot, "therapy")
 
 
+def test_the_plan_counts_the_widened_searches_and_the_build_stays_within_it(fake, tmp_path):
+    categories = parse_categories(CATEGORIES, "categories.toml")
+    settings = live_settings(fake, tmp_path, categories=categories)
+    mesh = ("medgen", "mesh")
+    the_plan = plan(settings, options(tmp_path, CUI, evidence=mesh))
+    plain = plan(settings, options(tmp_path, CUI))
+    assert the_plan.concepts[0].counts == {"therapy": 4, "everything": 5}
+    assert the_plan.requests == plain.requests + 2  # one widened search per category
+    before = len(fake.requests)
+    build_world(fake, tmp_path, evidence=mesh)
+    assert len(fake.requests) - before <= the_plan.requests
+
+
+def test_a_lost_session_is_rebuilt_with_the_mesh_terms_kept(fake, tmp_path):
+    client = client_for(fake, tmp_path)
+    link = client.link_pubmed(UID)
+    fake.forget_sessions()
+    widened = replace(link, also=evidence.mesh_term((SUPPLEMENTARY, DESCRIPTOR)))
+    hit, renewed = client.search_category(widened, THERAPY, page_size=100, limit=None)
+    assert hit.pmids == (103, 102, 104, 101)
+    assert renewed.also == widened.also
+    assert renewed.webenv != link.webenv
+
+
 # ------------------------------------------------------------------ bulk
 
 
@@ -199,6 +227,20 @@ def test_bulk_mesh_evidence_reads_the_mesh_lists_even_when_their_tables_are_not_
     thin = ("articles", "authors", "journals", "citations")
     snapshot, _ = bulk_world(tmp_path, "mesh", tables=thin)
     assert [pmid for _, pmid, _ in rows(snapshot, "linked")] == [106, 103, 102, 104, 101]
+
+
+def test_online_bulk_with_mesh_evidence_gives_the_rows_build_gives(fake, tmp_path):
+    mesh = ("medgen", "mesh")
+    built = build_world(fake, tmp_path / "build", evidence=mesh)
+    links, files, pubmed = write_files(tmp_path / "files")
+    medgen = read_medgen([ConceptRef("cui", CUI)], links, None, None, files)
+    categories = parse_categories(CATEGORIES, "categories.toml")
+    settings = live_settings(fake, tmp_path / "bulk", categories=categories)
+    client = make_client(settings, BuildOptions(concepts=(), raw_dir=tmp_path / "raw"))
+    options = BulkOptions(pubmed=(pubmed,), online=True, executor="serial", evidence=mesh)
+    snapshot, _ = bulk_build(settings, medgen, options, client=client)
+    for category in ("therapy", "everything"):
+        assert rows(snapshot, category) == rows(built.snapshot, category)
 
 
 # ------------------------------------------------------------------ the command line
