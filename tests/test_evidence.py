@@ -150,6 +150,19 @@ def test_the_plan_counts_the_widened_searches_and_the_build_stays_within_it(fake
     assert len(fake.requests) - before <= the_plan.requests
 
 
+@pytest.mark.parametrize("style", ["absent", "info"])
+def test_a_concept_without_links_gets_its_mesh_indexed_articles_alone(tmp_path, style):
+    dataset = world()
+    dataset.links = {}
+    with FakeEutils(dataset, empty_link_style=style) as server:
+        result = build_world(server, tmp_path, evidence=("medgen", "mesh"))
+    assert rows(result.snapshot, "therapy") == [
+        (1, 103, ["mesh"]),
+        (2, 102, ["mesh"]),
+        (3, 104, ["mesh", "mesh_major"]),
+    ]
+
+
 def test_a_lost_session_is_rebuilt_with_the_mesh_terms_kept(fake, tmp_path):
     client = client_for(fake, tmp_path)
     link = client.link_pubmed(UID)
