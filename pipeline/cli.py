@@ -51,6 +51,7 @@ from pipeline.rebuild import rebuild
 from pipeline.refs import parse_concept_ref, read_concepts_file, unique
 from pipeline.report import write_report
 from pipeline.runner import BuildOptions, build, describe_plan, plan
+from pipeline.transform import evidence
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -180,6 +181,25 @@ def _tables(spec: str | None) -> tuple[str, ...]:
     return tuple(t for t in schemas.SELECTABLE if t in named)
 
 
+def _evidence(spec: str) -> tuple[str, ...]:
+    """``--evidence medgen,mesh``: where citations come from, in a fixed order."""
+    named = [e.strip() for e in spec.split(",") if e.strip()]
+    unknown = [e for e in named if e not in evidence.SOURCES]
+    if unknown:
+        raise UsageError(
+            f"unknown evidence {', '.join(map(repr, unknown))} in --evidence; "
+            f"choose among {', '.join(evidence.SOURCES)}"
+        )
+    if evidence.MEDGEN not in named:
+        raise UsageError(f"--evidence must include {evidence.MEDGEN} (MedGen's links): {spec!r}")
+    return tuple(e for e in evidence.SOURCES if e in named)
+
+
+_EVIDENCE_HELP = (
+    "Where citations come from, comma-separated [default: medgen]: medgen (MedGen's links) "
+    "and mesh (articles indexed with the concept's MeSH descriptor or supplementary concept)."
+)
+
 _TABLES_HELP = (
     "Write only these tables, comma-separated [default: all]; concepts and rejects are "
     "always written. articles,authors,journals,citations is the fastest."
@@ -248,6 +268,7 @@ _TABLES_HELP = (
     "--dry-run", is_flag=True, help="Print the request plan (count-only searches); write nothing."
 )
 @click.option("--tables", "table_spec", metavar="A,B,...", help=_TABLES_HELP)
+@click.option("--evidence", "evidence_spec", metavar="A,B", default="medgen", help=_EVIDENCE_HELP)
 @handled
 def build_command(
     ctx: click.Context,
@@ -265,9 +286,11 @@ def build_command(
     wait_lock: bool,
     dry_run: bool,
     table_spec: str | None,
+    evidence_spec: str,
 ) -> None:
     """Fetch, normalize and publish a snapshot; print its path."""
     selected = _tables(table_spec)
+    sources = _evidence(evidence_spec)
     refs = _refs(concepts, concepts_file)
     settings = _settings(config, categories, out_dir=out, timeout=timeout)
     options = BuildOptions(
@@ -280,6 +303,7 @@ def build_command(
         wait_lock=wait_lock,
         progress=bool(ctx.obj and ctx.obj.get("progress")),
         tables=selected,
+        evidence=sources,
     )
     if dry_run:
         click.echo(describe_plan(plan(settings, options)))
@@ -484,6 +508,7 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
 @click.option("--allow-partial", is_flag=True)
 @click.option("--wait-lock", is_flag=True)
 @click.option("--tables", "table_spec", metavar="A,B,...", help=_TABLES_HELP)
+@click.option("--evidence", "evidence_spec", metavar="A,B", default="medgen", help=_EVIDENCE_HELP)
 @handled
 def bulk_command(
     concepts: tuple[str, ...],
@@ -510,6 +535,7 @@ def bulk_command(
     allow_partial: bool,
     wait_lock: bool,
     table_spec: str | None,
+    evidence_spec: str,
 ) -> None:
     """Build a snapshot from MedGen and PubMed bulk files; print its path.
 
@@ -520,6 +546,12 @@ def bulk_command(
     PMIDs the files lack are fetched by efetch.
     """
     selected = _tables(table_spec)
+    sources = _evidence(evidence_spec)
+    if evidence.MESH in sources and (all_concepts or conso is None):
+        raise UsageError(
+            "--evidence mesh needs --conso (the concepts' MeSH ids come from MGCONSO) "
+            "and a list of concepts (not --all-concepts)"
+        )
     settings = _settings(config, categories, out_dir=out)
     if online:
         settings.require_email()
@@ -545,6 +577,7 @@ def bulk_command(
         allow_partial=allow_partial,
         wait_lock=wait_lock,
         tables=selected,
+        evidence=sources,
     )
     snapshot, _ = bulk_build(settings, medgen, options)
     click.echo(str(snapshot))

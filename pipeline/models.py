@@ -443,10 +443,20 @@ class LinkHistory:
     uid: int
     webenv: str | None
     query_key: str | None
+    # More PubMed terms ORed with the set (the concept's MeSH ids: --evidence mesh).
+    also: str | None = None
 
     @property
     def empty(self) -> bool:
-        return self.query_key is None
+        return self.query_key is None and self.also is None
+
+    @property
+    def expression(self) -> str:
+        """``#K``, or ``(#K OR also)`` (``(also)`` without links): what a filter is ANDed to."""
+        parts = [f"#{self.query_key}"] if self.query_key is not None else []
+        if self.also is None:
+            return parts[0]
+        return f"({' OR '.join([*parts, self.also])})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,6 +510,8 @@ class CitationRow:
     retracted: bool = False
     # The first day the publication date can mean, for "newest first" by real date.
     pub_date: datetime.date | None = None
+    # medgen_link, mesh, mesh_major: see pipeline/transform/evidence.py (LINKED_ONLY).
+    evidence: tuple[str, ...] = ("medgen_link",)
 
 
 @dataclass(frozen=True, slots=True)

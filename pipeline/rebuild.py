@@ -28,6 +28,7 @@ from pipeline.load.manifest import MANIFEST, Manifest
 from pipeline.load.reader import PublishedSnapshot, open_snapshot, snapshot_categories
 from pipeline.refs import parse_concept_ref
 from pipeline.runner import BuildOptions, BuildResult, build, make_client
+from pipeline.transform import evidence
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,12 @@ def _build_inputs(
     tables = arguments.get("tables", list(schemas.SELECTABLE))
     if not isinstance(tables, list) or not all(t in schemas.SELECTABLE for t in tables):
         raise VerifyError(f"{where}: 'run.arguments.tables' names a table this version lacks")
+    sources = arguments.get("evidence", list(evidence.DEFAULT))
+    if not isinstance(sources, list) or not all(e in evidence.SOURCES for e in sources):
+        raise VerifyError(f"{where}: 'run.arguments.evidence' names a source this version lacks")
     options = BuildOptions(
         concepts=tuple(parse_concept_ref(r) for r in refs),
+        evidence=tuple(sources),
         raw_dir=raw_dir,
         offline=True,
         per_category=per_category,

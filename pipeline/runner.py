@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from pipeline import wiring
 from pipeline.config import Settings
 from pipeline.errors import ConceptError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
+from pipeline.extract.evidence import search_with_evidence
 from pipeline.extract.rawstore import read_provenance
 from pipeline.load import concept_tables, schemas, tables
 from pipeline.load.layout import claim_output
@@ -55,7 +56,9 @@ from pipeline.publish import (
     start_run,
 )
 from pipeline.resolve import Resolution, resolve_concepts
+from pipeline.transform import evidence
 from pipeline.transform.citations import citation_row
+from pipeline.transform.evidence import row_evidence
 from pipeline.transform.pubmed import FirstRecordPerPmid, parse_efetch, unasked_warning
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,8 @@ class BuildOptions:
     progress: bool = False
     # The tables to write (--tables); concepts and rejects always are.
     tables: tuple[str, ...] = schemas.SELECTABLE
+    # Where citations come from (--evidence): medgen links, and the concept's MeSH ids.
+    evidence: tuple[str, ...] = evidence.DEFAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,10 @@ class _Found:
     concepts: list[tuple[ConceptRef, Concept]] = field(default_factory=list)
     failures: list[ConceptFailure] = field(default_factory=list)
     hits: dict[tuple[str, str], CategorySearch] = field(default_factory=dict)
+    # With MeSH evidence: per (cui, category) the PMIDs of ``hits`` MedGen links,
+    # and per CUI the MeSH ids searched.
+    linked: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
+    mesh: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,7 +126,9 @@ class _Articles:
 
 def run_id(settings: Settings, options: BuildOptions) -> str:
     """Same arguments, same id: how a rerun finds the journal of a killed run."""
-    return wiring.run_id(settings, options.concepts, options.per_category)
+    # Only a non-default evidence joins the facts: earlier runs keep their ids.
+    extra = [list(options.evidence)] if options.evidence != evidence.DEFAULT else []
+    return wiring.run_id(settings, options.concepts, options.per_category, extra)
 
 
 def make_client(
@@ -202,11 +213,18 @@ def _plan_concept(
     link = client.link_pubmed(linkable_uid(concept))
     requests = client.stats.requests - before
     counts: dict[str, int] = {}
+    mesh = evidence.mesh_term(concept.mesh_ids) if evidence.MESH in options.evidence else None
+    # With MeSH evidence a category is searched twice: the linked set, then widened.
+    searches = [link] if mesh is None else [link, replace(link, also=mesh)]
     for category in settings.categories:
-        counts[category.name], needed = client.plan_category(
-            link, category.term, page_size=settings.search_page_size, limit=options.per_category
-        )
-        requests += needed
+        for searched in searches:
+            counts[category.name], needed = client.plan_category(
+                searched,
+                category.term,
+                page_size=settings.search_page_size,
+                limit=options.per_category,
+            )
+            requests += needed
     return ConceptPlan(ref.value, concept.cui, requests, counts)
 
 
@@ -294,13 +312,22 @@ def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOp
         seen.add(uid)
         found.concepts.append((ref, concept))
         link = client.link_pubmed(uid)
+        mesh = evidence.mesh_term(concept.mesh_ids) if evidence.MESH in options.evidence else None
+        if mesh is not None:
+            found.mesh[concept.cui] = concept.mesh_ids
         for category in settings.categories:
-            found.hits[(concept.cui, category.name)], link = client.search_category(
+            key = (concept.cui, category.name)
+            searched = search_with_evidence(
+                client,
                 link,
                 category.term,
+                mesh,
                 page_size=settings.search_page_size,
                 limit=options.per_category,
             )
+            found.hits[key], link = searched.hit, searched.link
+            if searched.linked is not None:
+                found.linked[key] = searched.linked
     CONCEPT.set(None)
     return found
 
@@ -348,7 +375,10 @@ def _citation_rows(
         for rank, pmid in enumerate(hit.pmids, start=1):
             article = articles.by_pmid.get(pmid)
             if article is not None:
-                rows[category].append(citation_row(cui, category, rank, article))
+                marks = row_evidence(
+                    found.linked.get((cui, category)), found.mesh.get(cui, ()), article
+                )
+                rows[category].append(citation_row(cui, category, rank, article, marks))
     return rows
 
 
@@ -412,9 +442,11 @@ def _manifest(
     rows: dict[str, list[CitationRow]],
 ) -> Manifest:
     written = {(r.cui, r.category): 0 for rs in rows.values() for r in rs}
+    marks: dict[tuple[str, str], list[tuple[str, ...]]] = {}
     for rs in rows.values():
         for r in rs:
             written[(r.cui, r.category)] += 1
+            marks.setdefault((r.cui, r.category), []).append(r.evidence)
     provenance = read_provenance(options.raw_dir)
     return Manifest(
         source=provenance.source,
@@ -429,9 +461,15 @@ def _manifest(
             mode=EUTILS_MODE,
             sha256=settings.categories_hash,
             per_concept={
-                f"{cui}/{cat}": CategoryCount(written.get((cui, cat), 0), hit.count, hit.slices)
+                f"{cui}/{cat}": CategoryCount(
+                    written.get((cui, cat), 0),
+                    hit.count,
+                    hit.slices,
+                    evidence.count_marks(marks.get((cui, cat), ())),
+                )
                 for (cui, cat), hit in sorted(found.hits.items())
             },
+            evidence=tuple(options.evidence),
             rows={name: len(category_rows) for name, category_rows in rows.items()},
         ),
         per_category_limit=options.per_category,

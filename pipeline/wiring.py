@@ -23,8 +23,16 @@ from pipeline.models import ConceptRef, DbInfo
 ORPHAN_GRACE_SECONDS = 3600.0
 
 
-def run_id(settings: Settings, concepts: Sequence[ConceptRef], per_category: int | None) -> str:
-    """Same arguments, same id: how a rerun finds the journal of a killed run."""
+def run_id(
+    settings: Settings,
+    concepts: Sequence[ConceptRef],
+    per_category: int | None,
+    extra: Sequence[object] = (),
+) -> str:
+    """Same arguments, same id: how a rerun finds the journal of a killed run.
+
+    ``extra``: facts only some runs have (appended, so runs without them keep their ids).
+    """
     facts = [
         [(r.kind, r.value) for r in concepts],
         settings.categories_hash,
@@ -32,6 +40,7 @@ def run_id(settings: Settings, concepts: Sequence[ConceptRef], per_category: int
         settings.eutils_url,
         settings.search_page_size,
         settings.efetch_batch_size,
+        *extra,
     ]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:24]
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.load import schemas
+from pipeline.transform.evidence import LINKED_ONLY
 
 SLICE_ROWS = 1_000_000
 _UNDATED = datetime.date.min  # sorts last when newest come first
@@ -136,6 +137,8 @@ def _slice(fields: pa.Table, cui: pa.Array, rows: np.ndarray, rank: np.ndarray) 
             columns.append(cui)
         elif f.name == "rank":
             columns.append(pa.array(rank, pa.int32()))
+        elif f.name == "evidence":  # every concept: MedGen's links alone
+            columns.append(pa.array([list(LINKED_ONLY)] * len(rows), f.type))
         else:
             columns.append(taken[f.name].combine_chunks().cast(f.type))
     return pa.Table.from_arrays(columns, schema=schemas.CITATIONS_FILE)

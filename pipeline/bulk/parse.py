@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from isal import igzip
 from lxml import etree
 
+from pipeline.bulk.evidence import MESH_TABLES, MeshKeep, keeps_by_mesh
 from pipeline.bulk.skim import Skimmer, skipped_for
 from pipeline.errors import ResponseFormatError
 from pipeline.extract.bulk_files import file_digest
@@ -30,6 +31,7 @@ from pipeline.load import schemas, tables
 from pipeline.load.parquet import work_writer
 from pipeline.models import Article, Reject
 from pipeline.transform.citations import citation_row
+from pipeline.transform.evidence import article_mesh
 from pipeline.transform.pubmed import (
     RECORD_TAGS,
     FirstRecordPerPmid,
@@ -53,31 +55,37 @@ CITE_FIELDS = "citefields"
 # so the driver can build citations without holding Article objects.
 CITE_FIELDS_SCHEMA = pa.schema(
     [
-        *[f for f in schemas.CITATIONS_FILE if f.name not in ("cui", "rank")],
+        *[f for f in schemas.CITATIONS_FILE if f.name not in ("cui", "rank", "evidence")],
         pa.field("pmid_version", pa.int32(), nullable=False),
         pa.field("sort_date", pa.date32()),
         pa.field("publication_types", pa.list_(pa.string()), nullable=False),
+        # The record's MeSH ids (descriptors, supplementary concepts) and its major ones,
+        # as mesh_headings and supplementary_concepts hold them: the MeSH evidence.
+        pa.field("mesh_uis", pa.list_(pa.string()), nullable=False),
+        pa.field("mesh_major_uis", pa.list_(pa.string()), nullable=False),
     ]
 )
 
 
 def cite_fields_table(articles: list[Article]) -> pa.Table:
     rows = [citation_row("", "", 0, a) for a in articles]
+    mesh = [article_mesh(a) for a in articles]
     # attrgetter maps run in C: columns, not rows (see pipeline/load/tables.py).
     from_article = {
         "pmid_version": "pmid_version",
         "sort_date": "pub_date.start",
         "publication_types": "publication_types",
     }
-    arrays = [
-        pa.array(
-            list(map(attrgetter(from_article[f.name]), articles))
-            if f.name in from_article
-            else list(map(attrgetter(f.name), rows)),
-            type=f.type,
-        )
-        for f in CITE_FIELDS_SCHEMA
-    ]
+    columns = {
+        "mesh_uis": [list(uis) for uis, _ in mesh],
+        "mesh_major_uis": [list(major) for _, major in mesh],
+    }
+    for f in CITE_FIELDS_SCHEMA:
+        if f.name in from_article:
+            columns[f.name] = list(map(attrgetter(from_article[f.name]), articles))
+        elif f.name not in columns:
+            columns[f.name] = list(map(attrgetter(f.name), rows))
+    arrays = [pa.array(columns[f.name], type=f.type) for f in CITE_FIELDS_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=CITE_FIELDS_SCHEMA)
 
 
@@ -243,7 +251,9 @@ def _parse_file(
     with ExitStack() as stack:
         out = _PartWriter(work_dir, index, stack, selected)
         # The parser sees the file without the subtrees no selected table reads (skim.py).
-        skipped = skipped_for(selected)
+        # MeSH evidence reads the MeSH lists, whatever tables are written.
+        mesh = MESH_TABLES if isinstance(keep, MeshKeep) else ()
+        skipped = skipped_for((*selected, *mesh))
         raw = stack.enter_context(open_xml(path))
         stream = Skimmer(raw, skipped=skipped) if skipped else raw
         for element in _records(stream):
@@ -251,7 +261,8 @@ def _parse_file(
                 deleted.extend(deleted_pmids(element)[0])
                 continue
             quick = _quick_pmid(element) if keep is not None else None
-            if keep is not None and quick is not None and quick not in keep:
+            asked = keep is None or quick is None or quick in keep
+            if not asked and not keeps_by_mesh(keep, element):
                 continue  # not asked for: skip the full read (most records, most runs)
             try:
                 if element.tag == BARE:
@@ -264,7 +275,7 @@ def _parse_file(
                     rejected_pmids.append(reject.pmid)
                 rejected += 1
                 continue
-            if keep is not None and article.pmid not in keep:
+            if keep is not None and article.pmid not in keep and not keeps_by_mesh(keep, element):
                 continue
             twice = first.admit(article.pmid)  # else both would survive the merge
             if twice is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,13 @@ import pyarrow as pa
 from pipeline import wiring
 from pipeline.bulk.citations import category_slices, order_links, select_category, type_flags
 from pipeline.bulk.concept_files import ConceptFileReader, detail_parts, detail_warnings
+from pipeline.bulk.evidence import (
+    MeshKeep,
+    concept_pmids,
+    hit_marks,
+    index_by_mesh,
+    wanted_mesh_ids,
+)
 from pipeline.bulk.executors import make_executor
 from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
 from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
@@ -34,6 +41,7 @@ from pipeline.bulk.pmidset import PmidSet
 from pipeline.config import Settings, categories_hash
 from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
+from pipeline.extract.evidence import search_with_evidence
 from pipeline.load import schemas, tables
 from pipeline.load.layout import WORK_PREFIX, claim_output, make_dir
 from pipeline.load.manifest import (
@@ -62,6 +70,7 @@ from pipeline.publish import (
     response_entries,
     start_run,
 )
+from pipeline.transform import evidence
 from pipeline.transform.pubmed import parse_efetch, unasked_warning
 
 log = logging.getLogger(__name__)
@@ -105,6 +114,8 @@ class BulkOptions:
     wait_lock: bool = False
     # The tables to write (--tables); concepts and rejects always are.
     tables: tuple[str, ...] = schemas.SELECTABLE
+    # Where citations come from (--evidence): medgen links, and the concepts' MeSH ids.
+    evidence: tuple[str, ...] = evidence.DEFAULT
 
 
 @dataclass
@@ -191,6 +202,8 @@ def _parse_all(
         keep = PmidSet(medgen.link_table["pmid"].to_numpy())
     else:
         keep = frozenset(p for pmids in medgen.links.values() for p in pmids)
+    if evidence.MESH in options.evidence:
+        keep = MeshKeep(keep, wanted_mesh_ids(c.mesh_ids for _, c in medgen.concepts))
     executor = make_executor(options.executor, workers=options.workers, scheduler=options.scheduler)
     n = len(files)
     parses = executor.map(
@@ -236,13 +249,17 @@ def _online(
                 hits[(concept.cui, category.name)] = CategorySearch(0, ())
             continue
         link = client.link_pubmed(concept.uid)
+        mesh = evidence.mesh_term(concept.mesh_ids) if evidence.MESH in options.evidence else None
         for category in settings.categories:
-            hits[(concept.cui, category.name)], link = client.search_category(
+            searched = search_with_evidence(
+                client,
                 link,
                 category.term,
+                mesh,
                 page_size=settings.search_page_size,
                 limit=options.per_category,
             )
+            hits[(concept.cui, category.name)], link = searched.hit, searched.link
     wanted = {p for hit in hits.values() for p in hit.pmids}
     absent = sorted(p for p in wanted if p not in parsed.winners)
     _fetch_absent(client, absent, settings.efetch_batch_size, parsed, options.tables)
@@ -291,16 +308,25 @@ def _fetch_absent(
 
 
 def offline_hits(
-    medgen: MedgenInput, fields: pa.Table, limit: int | None
+    medgen: MedgenInput,
+    fields: pa.Table,
+    limit: int | None,
+    by_mesh: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[tuple[str, str], tuple[int, ...]]:
-    """Per concept and offline category, its PMIDs in citation order (``order_links``)."""
+    """Per concept and offline category, its PMIDs in citation order (``order_links``).
+
+    ``by_mesh`` (MeSH evidence): UI -> PMIDs of the records indexed with it.
+    """
+    present = frozenset(fields["pmid"].to_pylist())
+    mesh = by_mesh if by_mesh is not None else {}
     hits: dict[tuple[str, str], tuple[int, ...]] = {}
     cuis: list[str] = []
     pmids: list[int] = []
     for _, concept in medgen.concepts:
-        linked = dict.fromkeys(medgen.links.get(concept.cui, ()))
-        cuis.extend([concept.cui] * len(linked))
-        pmids.extend(linked)
+        linked = medgen.links.get(concept.cui, ())
+        chosen_pmids = concept_pmids(linked, concept.mesh_ids, present, mesh)
+        cuis.extend([concept.cui] * len(chosen_pmids))
+        pmids.extend(chosen_pmids)
         for category in OFFLINE_CATEGORIES:
             hits[(concept.cui, category.name)] = ()
     links = pa.table({"cui": pa.array(cuis, pa.string()), "pmid": pa.array(pmids, pa.int64())})
@@ -319,15 +345,20 @@ def offline_hits(
 
 
 def _citation_table(
-    category: str, hits: dict[tuple[str, str], tuple[int, ...]], fields: dict[int, dict[str, Any]]
+    category: str,
+    hits: dict[tuple[str, str], tuple[int, ...]],
+    fields: dict[int, dict[str, Any]],
+    marks: dict[tuple[str, int], tuple[str, ...]],
 ) -> pa.Table:
+    """``marks``: the evidence per (cui, PMID) (absent: MedGen's link alone)."""
     rows = []
     for (cui, name), pmids in sorted(hits.items()):
         if name != category:
             continue
         for rank, pmid in enumerate(pmids, start=1):
             row = {k: v for k, v in fields[pmid].items() if k in schemas.CITATIONS_FILE.names}
-            rows.append({**row, "cui": cui, "rank": rank})
+            found = list(marks.get((cui, pmid), evidence.LINKED_ONLY))
+            rows.append({**row, "cui": cui, "rank": rank, "evidence": found})
     return pa.Table.from_pylist(rows, schema=schemas.CITATIONS_FILE)
 
 
@@ -400,13 +431,19 @@ def _per_concept_citations(
 ) -> tuple[dict[str, Iterable[pa.Table]], _Accounts]:
     table = _cite_fields_table(parsed)
     fields: dict[int, dict[str, Any]] = {row["pmid"]: row for row in table.to_pylist()}
+    mesh = evidence.MESH in options.evidence
     if online is None:
-        hits = offline_hits(medgen, table, options.per_category)
+        by_mesh = index_by_mesh(fields) if mesh else None
+        hits = offline_hits(medgen, table, options.per_category, by_mesh)
         requested = sorted({p for pmids in medgen.links.values() for p in pmids})
+        # The MeSH-evidence PMIDs were asked for too: by the records that carry them.
+        requested = sorted({*requested, *(p for ps in hits.values() for p in ps)})
     else:
         hits = {key: hit.pmids for key, hit in online.hits.items()}
         requested = sorted({p for pmids in hits.values() for p in pmids})
     hits = {key: tuple(p for p in pmids if p in fields) for key, pmids in hits.items()}
+    concepts = [c for _, c in medgen.concepts]
+    marks = hit_marks(concepts, medgen.links, hits, fields) if mesh else {}
     loaded = set(requested) & set(fields)
     rejected = set(requested) & _rejected_pmids(parsed) - loaded
     per_concept: dict[str, CategoryCount] = {}
@@ -416,9 +453,10 @@ def _per_concept_citations(
             len(pmids),
             search.count if search is not None else None,
             search.slices if search is not None else None,
+            evidence.count_marks(marks.get((cui, p), evidence.LINKED_ONLY) for p in pmids),
         )
     citations: dict[str, Iterable[pa.Table]] = {
-        c.name: [_citation_table(c.name, hits, fields)] for c in categories
+        c.name: [_citation_table(c.name, hits, fields, marks)] for c in categories
     }
     rows = {c.name: sum(len(v) for (_, n), v in hits.items() if n == c.name) for c in categories}
     accounts = _Accounts(
@@ -507,6 +545,7 @@ def _manifest(
             sha256=None if online is None else categories_hash(tuple(categories)),
             per_concept=accounts.per_concept,
             rows=accounts.rows,
+            evidence=tuple(options.evidence),
         ),
         per_category_limit=options.per_category,
         pmids=Pmids(

@@ -286,7 +286,7 @@ class EutilsClient:
                 if not HISTORY_LOST.search(exc.detail) or attempt == MAX_RELINKS:
                     raise
                 log.warning("history session lost (%s); redoing the elink", exc.detail)
-                link = self.link_pubmed(link.uid, refresh=True)
+                link = replace(self.link_pubmed(link.uid, refresh=True), also=link.also)
         raise AssertionError("unreachable")
 
     def _search_anew_if_changed(
@@ -445,7 +445,7 @@ class EutilsClient:
         before it) under the retry policy. A Count other than ``count`` (the
         search's, from its first page) cannot be cured by asking for this page
         again: it raises InconsistentAnswerError for the whole search to be redone."""
-        query = f"#{link.query_key} AND {term}" + (window.term_suffix if window else "")
+        query = f"{link.expression} AND {term}" + (window.term_suffix if window else "")
         request = EutilsRequest.make(
             "esearch",
             db="pubmed",

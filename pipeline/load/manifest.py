@@ -234,6 +234,8 @@ class CategoryCount:
     rows: int
     esearch_count: int | None = None
     slices: int | None = None
+    # Rows per evidence mark (medgen_link, mesh, mesh_major); {} before evidence existed.
+    evidence: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,7 @@ class Categories:
     sha256: str | None  # of the categories configuration searched; None offline
     per_concept: Mapping[str, CategoryCount]  # "CUI/category"
     rows: Mapping[str, int]  # per category
+    evidence: tuple[str, ...] = ("medgen",)  # the --evidence sources asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,8 +377,11 @@ def manifest_object(m: Manifest) -> dict[str, Json]:
             "config": [_category_object(c) for c in m.categories.config],
             "mode": m.categories.mode,
             "sha256": m.categories.sha256,
-            "per_concept": {k: _plain(v) for k, v in sorted(m.categories.per_concept.items())},
+            "per_concept": {
+                k: _count_object(v) for k, v in sorted(m.categories.per_concept.items())
+            },
             "rows": dict(sorted(m.categories.rows.items())),
+            "evidence": list(m.categories.evidence),
         },
         "per_category_limit": m.per_category_limit,
         "pmids": _plain(m.pmids),
@@ -404,6 +410,12 @@ def _plain(record: Any) -> dict[str, Json]:
         f.name: list(v) if isinstance(v := getattr(record, f.name), tuple) else v
         for f in fields(record)
     }
+
+
+def _count_object(c: CategoryCount) -> dict[str, Json]:
+    out = _plain(c)
+    out["evidence"] = dict(sorted(c.evidence.items()))
+    return out
 
 
 def _category_object(c: Category) -> dict[str, Json]:
@@ -528,6 +540,7 @@ def _categories(f: _Fields, old: bool) -> Categories:
             c.count("rows"),
             c.opt_count("esearch_count", default=None),
             c.opt_count("slices", default=None),
+            c.obj("evidence").count_values() if c.has("evidence") else {},
         )
         for key, c in f.obj("per_concept").members()
     }
@@ -544,6 +557,7 @@ def _categories(f: _Fields, old: bool) -> Categories:
         sha256=f.opt_text("sha256", default=None if old else _REQUIRED),
         per_concept=per_concept,
         rows=rows,
+        evidence=f.texts("evidence", default=("medgen",)),
     )
 
 

@@ -67,6 +67,8 @@ CITATIONS = pa.schema(
         pa.field("epub_date", _str),
         pa.field("retracted", pa.bool_(), nullable=False),
         pa.field("pub_date", _date),
+        # Why the row is there: medgen_link, mesh, mesh_major (pipeline/transform/evidence.py).
+        pa.field("evidence", pa.list_(_str), nullable=False),
     ]
 )
 

@@ -102,8 +102,9 @@ def concepts_table(concepts: Iterable[Concept], db_build: str | None) -> pa.Tabl
 def citations_table(rows: Sequence[CitationRow]) -> pa.Table:
     """One category's partition file, ordered by concept then rank."""
     ordered = sorted(rows, key=lambda r: (r.cui, r.rank))
-    fields = schemas.CITATIONS_FILE.names
-    return _table(schemas.CITATIONS_FILE, ordered, {f: _attr(f) for f in fields})
+    getters: dict[str, Getter] = {f: _attr(f) for f in schemas.CITATIONS_FILE.names}
+    getters["evidence"] = lambda r: list(r.evidence)
+    return _table(schemas.CITATIONS_FILE, ordered, getters)
 
 
 def _attr(name: str) -> Callable[[Any], Any]:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from pipeline.models import Article, CitationRow
+from pipeline.transform.evidence import LINKED_ONLY
 
 
 def source_string(
@@ -52,7 +53,13 @@ def citation_line(
     return line + ("Free PMC Article" if free_pmc else "")
 
 
-def citation_row(cui: str, category: str, rank: int, article: Article) -> CitationRow:
+def citation_row(
+    cui: str,
+    category: str,
+    rank: int,
+    article: Article,
+    evidence: tuple[str, ...] = LINKED_ONLY,
+) -> CitationRow:
     return CitationRow(
         cui=cui,
         category=category,
@@ -75,4 +82,5 @@ def citation_row(cui: str, category: str, rank: int, article: Article) -> Citati
         epub_date=article.epub_date,
         retracted=article.retracted,
         pub_date=article.pub_date.start,
+        evidence=evidence,
     )

@@ -66,7 +66,11 @@ def efetch_tables(path: Path) -> tuple[dict[str, pa.Table], list[dict[str, Any]]
     built = tables.article_tables(batch.articles, batch.rejects)
     rows = [citation_row("", "", 0, a) for a in batch.articles]
     return {p.split("/")[0]: t for p, t in built.items()}, [
-        {f: getattr(r, f) for f in schemas.CITATIONS_FILE.names if f not in ("cui", "rank")}
+        {
+            f: getattr(r, f)
+            for f in schemas.CITATIONS_FILE.names
+            if f not in ("cui", "rank", "evidence")
+        }
         for r in rows
     ]
 

@@ -57,6 +57,8 @@ class FakeConcept:
     # A whole ConceptMeta (unescaped XML: Names, Definitions, OMIM, ClinicalFeatures...),
     # served in place of the one made from the fields above.
     concept_meta: str | None = None
+    # MeSH descriptor (D…) and supplementary concept (C…) ids, as SAB="MSH" names.
+    mesh_ids: tuple[str, ...] = ()
 
     def document_summary(self) -> str:
         if self.raw_xml is not None:
@@ -71,11 +73,21 @@ def _concept_meta(concept: FakeConcept) -> str:
     names += [
         f'<Name SAB="MedGen" TTY="SY" type="syn">{xml_text(s)}</Name>' for s in concept.synonyms
     ]
+    names += [
+        f'<Name SAB="MSH" CODE="{xml_text(ui)}" SDUI="{xml_text(ui)}" TTY="{_mesh_tty(ui)}" '
+        f'type="syn">{xml_text(concept.title)}</Name>'
+        for ui in concept.mesh_ids
+    ]
     definitions = ""
     if concept.definition:
         source = xml_text(concept.definition_source)
         definitions = f'<Definition source="{source}">{xml_text(concept.definition)}</Definition>'
     return f"<Names>{''.join(names)}</Names><Definitions>{definitions}</Definitions>"
+
+
+def _mesh_tty(ui: str) -> str:
+    # MGCONSO's term types: MH a descriptor's main heading, NM a supplementary concept's name.
+    return "MH" if ui.startswith("D") else "NM"
 
 
 def _render_document_summary(concept: FakeConcept) -> str:
@@ -183,13 +195,16 @@ def pubmed_article(
     abstract: str | None = None,
     publication_types: Sequence[str] = ("Journal Article",),
     pmcid: str | None = None,
+    mesh: Sequence[tuple[str, str, bool]] = (),
+    supplementary: Sequence[tuple[str, str]] = (),
 ) -> str:
     """A minimal PubmedArticle valid against pubmed_250101.dtd, on one line as efetch sends it.
 
     An author is ``(last, fore)``, ``(last, fore, orcid)`` or a string (a CollectiveName).
     ``medline_date`` replaces Year/Month/Day, as NCBI does for irregular issues
     ("1998 Dec-1999 Jan"). A DOI goes in both ELocationID and ArticleIdList, where NCBI puts
-    it; a PMC id in ArticleIdList.
+    it; a PMC id in ArticleIdList. ``mesh``: MeSH headings as (descriptor UI, name, major);
+    ``supplementary``: supplementary concepts as (UI, name), typed Disease.
     """
     pub_date = _pub_date_xml(year, month, day, medline_date)
     return (
@@ -203,11 +218,30 @@ def pubmed_article(
         + _author_list_xml(authors)
         + f"<Language>eng</Language>{_publication_types_xml(publication_types)}</Article>"
         f"<MedlineJournalInfo><MedlineTA>{xml_text(journal)}</MedlineTA></MedlineJournalInfo>"
-        "</MedlineCitation><PubmedData><PublicationStatus>ppublish</PublicationStatus>"
+        + _mesh_xml(mesh, supplementary)
+        + "</MedlineCitation><PubmedData><PublicationStatus>ppublish</PublicationStatus>"
         f'<ArticleIdList><ArticleId IdType="pubmed">{pmid}</ArticleId>'
         + _optional('<ArticleId IdType="doi">{}</ArticleId>', doi)
         + _optional('<ArticleId IdType="pmc">{}</ArticleId>', pmcid)
         + "</ArticleIdList></PubmedData></PubmedArticle>"
+    )
+
+
+def _mesh_xml(
+    mesh: Sequence[tuple[str, str, bool]], supplementary: Sequence[tuple[str, str]]
+) -> str:
+    # The DTD's order: SupplMeshList before MeshHeadingList.
+    suppl = "".join(
+        f'<SupplMeshName Type="Disease" UI="{xml_text(ui)}">{xml_text(name)}</SupplMeshName>'
+        for ui, name in supplementary
+    )
+    headings = "".join(
+        f'<MeshHeading><DescriptorName UI="{xml_text(ui)}" MajorTopicYN="{"Y" if major else "N"}">'
+        f"{xml_text(name)}</DescriptorName></MeshHeading>"
+        for ui, name, major in mesh
+    )
+    return (f"<SupplMeshList>{suppl}</SupplMeshList>" if suppl else "") + (
+        f"<MeshHeadingList>{headings}</MeshHeadingList>" if headings else ""
     )
 
 
@@ -253,13 +287,26 @@ class StoredArticle:
     pmid: int
     xml: str
     pub_date: PubDateKey
+    # The UIs of its MeSH descriptors and supplementary concepts (what [mh] and [nm] search).
+    descriptors: frozenset[str] = frozenset()
+    supplementary: frozenset[str] = frozenset()
+
+
+def _mesh_uis(article: etree._Element) -> tuple[frozenset[str], frozenset[str]]:
+    def uis(path: str) -> frozenset[str]:
+        return frozenset(e.get("UI", "") for e in article.iterfind(path)) - {""}
+
+    return (
+        uis("MedlineCitation/MeshHeadingList/MeshHeading/DescriptorName"),
+        uis("MedlineCitation/SupplMeshList/SupplMeshName"),
+    )
 
 
 def parse_article(xml: str | bytes) -> StoredArticle:
     """One PubmedArticle (or PubmedBookArticle) fragment, kept verbatim for efetch."""
     text = (xml.decode("utf-8") if isinstance(xml, bytes) else xml).strip()
     element = etree.fromstring(text.encode("utf-8"), _parser())
-    return StoredArticle(_article_pmid(element), text, pub_date_key(element))
+    return StoredArticle(_article_pmid(element), text, pub_date_key(element), *_mesh_uis(element))
 
 
 # MenuName per db, as einfo2.xml spells it.
@@ -358,6 +405,6 @@ def _read_pubmed(path: Path) -> list[StoredArticle]:
     articles = [e for e in root if e.tag in ("PubmedArticle", "PubmedBookArticle")]
     blocks = _raw_blocks(raw, articles, _ARTICLE_BLOCK)
     return [
-        StoredArticle(_article_pmid(e), b, pub_date_key(e))
+        StoredArticle(_article_pmid(e), b, pub_date_key(e), *_mesh_uis(e))
         for e, b in zip(articles, blocks, strict=True)
     ]

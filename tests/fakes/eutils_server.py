@@ -303,6 +303,29 @@ def _split_history_term(term: str) -> tuple[int | None, str | None]:
     return None, term or None
 
 
+# A MeSH search's field tag -> the StoredArticle field it reads.
+_MESH_TAGS = {
+    "mh": "descriptors",
+    "mh:noexp": "descriptors",
+    "mesh terms": "descriptors",
+    "mesh terms:noexp": "descriptors",
+    "nm": "supplementary",
+    "supplementary concept": "supplementary",
+}
+_WIDENED = re.compile(r"\((.+?)\)\s+AND\s+(.+)", re.IGNORECASE | re.DOTALL)
+
+
+def _split_mesh_term(term: str) -> tuple[list[str], str] | None:
+    """'(#1 OR "C1"[nm]) AND f' -> (['#1', '"C1"[nm]'], 'f'); None for any other term."""
+    match = _WIDENED.fullmatch(term.strip())
+    if match is None:
+        return None
+    alternatives = [a.strip() for a in re.split(r"\s+OR\s+", match.group(1))]
+    if not any(_split_field_tag(a)[1] in _MESH_TAGS for a in alternatives):
+        return None
+    return alternatives, match.group(2)
+
+
 _FIELD_TAG = re.compile(r"^(.*?)\s*\[([^\]]+)\]$", re.DOTALL)
 
 
@@ -408,6 +431,8 @@ class _Responder:
         if _int_param(params, "retstart", 0) >= PUBMED_SEARCH_CEILING:
             return error_body("esearch", RETSTART_ERROR)
         term, uid_range = _split_uid_range(params.get("term", ""))
+        if (widened := _split_mesh_term(term)) is not None:
+            return self._esearch_pubmed_mesh(params, *widened, uid_range)
         key, filter_term = _split_history_term(term)
         if key is None:
             return self._esearch_pubmed_plain(params, filter_term or "")
@@ -424,6 +449,40 @@ class _Responder:
             return esearch_body(_with_not_found(page, filter_term))
         ids = [p for p in ids if p in matched]
         translation = f"#{key} AND {filter_term.strip()}"
+        return esearch_body(self._search_page(params, "pubmed", ids, translation))
+
+    def _esearch_pubmed_mesh(
+        self,
+        params: Mapping[str, str],
+        alternatives: list[str],
+        filter_term: str,
+        uid_range: tuple[int, int] | None,
+    ) -> bytes:
+        """``(#K OR "D…"[mh:noexp] OR "C…"[nm]) AND filter``: the union of the history
+        set and the articles indexed with those MeSH ids (exactly: no tree to explode),
+        then filtered as any history search."""
+        union: set[int] = set()
+        for alternative in alternatives:
+            if match := re.fullmatch(r"#(\d+)", alternative):
+                query = self.history.lookup(params.get("WebEnv", ""), int(match.group(1)))
+                if query is None or query.db != "pubmed":
+                    return error_body("esearch", f"Unable to obtain query {alternative}")
+                union.update(query.ids)
+                continue
+            ui, tag = _split_field_tag(alternative)
+            field = _MESH_TAGS.get(tag or "")
+            if field is None:
+                raise _BadRequestError(f"not a MeSH term: {alternative}")
+            union.update(
+                pmid for pmid, a in self.dataset.articles.items() if ui in getattr(a, field)
+            )
+        matched = self._filter(filter_term)
+        translation = f"({' OR '.join(alternatives)}) AND {filter_term.strip()}"
+        ids = self._narrow(params, sorted(union), uid_range)
+        if matched is None:
+            page = self._search_page(params, "pubmed", ids, translation)
+            return esearch_body(_with_not_found(page, filter_term))
+        ids = [p for p in ids if p in matched]
         return esearch_body(self._search_page(params, "pubmed", ids, translation))
 
     def _narrow(
