@@ -268,7 +268,17 @@ def _references_into(lists: Iterable[etree._Element], out: list[Reference]) -> N
                 kind = el.get("IdType")
                 if kind == "pubmed":
                     if pmid is None:
-                        pmid = pmid_value(el)
+                        text = el.text
+                        # Most are plain digits: pmid_value only for the rest.
+                        if (
+                            text is not None
+                            and text.isdigit()
+                            and text.isascii()
+                            and text[0] != "0"
+                        ):
+                            pmid = int(text)
+                        else:
+                            pmid = pmid_value(el)
                 elif kind == "doi":
                     if doi is None:
                         display = clean_doi(el.text)
@@ -298,13 +308,16 @@ def day_of(el: etree._Element | None) -> datetime.date | None:
     if el is None:
         return None
     year = month = day = None
-    for child in el:
+    # Filtered in C: no element proxy for Hour, Minute or Season.
+    for child in el.iterchildren("Year", "Month", "Day"):
         tag = child.tag
         if tag == "Year":
-            year = child.text
+            if year is None:
+                year = child.text
         elif tag == "Month":
-            month = child.text
-        elif tag == "Day":
+            if month is None:
+                month = child.text
+        elif day is None:
             day = child.text
     if year is None or month is None or day is None:
         return None

@@ -7,7 +7,6 @@ and only whitespace is normalised. Missing or blank text is ``None``.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -41,11 +40,12 @@ def _tidy(text: str) -> bool:
     references): C-level scans instead of splitting into hundreds of words and
     joining them again. In ASCII, XML text can hold no whitespace but space,
     tab, CR and LF (the other ASCII whitespace characters are not XML
-    characters); other text is searched once for any whitespace collapsing
-    would touch (the regex class of whitespace is what str.split splits on).
+    characters). Every other whitespace character (NBSP, thin space, NEL,
+    line separator...) is not printable, so text that is printable holds no
+    whitespace but spaces.
     """
     if not text.isascii():
-        return _UNTIDY.search(text) is None
+        return text.isprintable() and text[0] != " " and text[-1] != " " and "  " not in text
     return (
         text[0] != " "
         and text[-1] != " "
@@ -54,10 +54,6 @@ def _tidy(text: str) -> bool:
         and "\t" not in text
         and "\r" not in text
     )
-
-
-# Whitespace that collapsing changes: a run of two, any but a plain space, or at an end.
-_UNTIDY = re.compile(r"\s\s|[^\S ]|^\s|\s$")
 
 
 def flatten(el: etree._Element | None) -> str | None:
