@@ -312,15 +312,22 @@ def build_command(
     click.echo(str(result.snapshot))
 
 
-@main.command(name="show")
-@click.argument("concept")
-@click.option(
+_OUT = click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("output"),
     show_default=True,
+    help="The output directory.",
 )
-@click.option("--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current].")
+_SNAPSHOT = click.option(
+    "--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current]."
+)
+
+
+@main.command(name="show")
+@click.argument("concept")
+@_OUT
+@_SNAPSHOT
 @click.option("--category", help="Only this category (e.g. therapy).")
 @click.option(
     "--limit",
@@ -359,13 +366,8 @@ def show_command(
 
 @main.command(name="verify")
 @click.argument("snapshot_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-)
-@click.option("--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current].")
+@_OUT
+@_SNAPSHOT
 @handled
 def verify_command(snapshot_dir: Path | None, out: Path, snapshot_id: str | None) -> None:
     """Recompute every checksum and row count in a snapshot's manifest."""
@@ -379,13 +381,8 @@ def verify_command(snapshot_dir: Path | None, out: Path, snapshot_id: str | None
 
 
 @main.command(name="report")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-)
-@click.option("--snapshot", "snapshot_id", metavar="ID", help="A snapshot id [default: current].")
+@_OUT
+@_SNAPSHOT
 @click.option(
     "--concept", "concepts", multiple=True, metavar="REF", help="Only these concepts (repeatable)."
 )
@@ -649,13 +646,6 @@ def download_command(
 # ------------------------------------------------------------------ snapshots
 
 
-_OUT = click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output"),
-    show_default=True,
-    help="The output directory.",
-)
 _RAW = click.option(
     "--raw-dir",
     type=click.Path(path_type=Path, file_okay=False),

@@ -113,6 +113,17 @@ def demo_snapshot(out: Path) -> Path:
     return build(settings, options(out, "C4725027", raw_dir=raw, offline=True)).snapshot
 
 
+THIN_TABLES = ("articles", "authors", "journals", "citations")
+
+
+def thin_demo_snapshot(out: Path) -> Path:
+    """The demo built with the thin table set (no MeSH, references, history ...)."""
+    raw = Path(__file__).resolve().parents[1] / "pipeline" / "demo" / "raw"
+    settings = load_settings(env={}, overrides={"out_dir": out})
+    built = build(settings, options(out, "C4725027", raw_dir=raw, offline=True, tables=THIN_TABLES))
+    return built.snapshot
+
+
 def world_snapshot(out: Path) -> Path:
     """A live build of the fake world's concepts against the loopback fake E-utilities."""
     from tests.fakes.world import WORLD_CUIS, report_world

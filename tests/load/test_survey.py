@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import load_settings
 from pipeline.errors import UsageError
 from pipeline.load.survey import survey
-from pipeline.runner import build
-from tests.conftest import ROOT
-from tests.support import options, with_newer_tables
-
-DEMO_RAW = ROOT / "pipeline" / "demo" / "raw"
+from tests.support import thin_demo_snapshot, with_newer_tables
 
 
 def test_the_demo_survey_counts_every_citation_per_category_and_year(demo_snapshot):
@@ -45,12 +40,7 @@ def test_the_demo_has_no_retractions_no_mesh_headings_and_no_changes_table(demo_
 
 
 def test_a_snapshot_without_mesh_headings_leaves_the_mesh_field_none(tmp_path):
-    out = tmp_path / "thin"
-    settings = load_settings(env={}, overrides={"out_dir": out})
-    thin = ("articles", "authors", "journals", "citations")
-    snapshot = build(
-        settings, options(out, "C4725027", raw_dir=DEMO_RAW, offline=True, tables=thin)
-    ).snapshot
+    snapshot = thin_demo_snapshot(tmp_path / "thin")
     [concept] = survey(snapshot).concepts
     assert concept.mesh is None
 

@@ -5,15 +5,10 @@ from __future__ import annotations
 import re
 
 from pipeline import __version__
-from pipeline.config import load_settings
 from pipeline.load.survey import survey
 from pipeline.report.html import render
-from pipeline.runner import build
-from tests.conftest import ROOT
 from tests.fakes.world import CONCEPTS
-from tests.support import expected_page_lines, options, page_text, with_newer_tables
-
-DEMO_RAW = ROOT / "pipeline" / "demo" / "raw"
+from tests.support import expected_page_lines, page_text, thin_demo_snapshot, with_newer_tables
 
 HEADINGS = (
     "Professional guidelines",
@@ -82,12 +77,7 @@ def test_the_demo_report_says_none_are_retracted_or_indexed_and_omits_what_chang
 
 
 def test_sections_for_tables_a_snapshot_lacks_are_omitted(tmp_path):
-    out = tmp_path / "thin"
-    settings = load_settings(env={}, overrides={"out_dir": out})
-    thin = ("articles", "authors", "journals", "citations")
-    snapshot = build(
-        settings, options(out, "C4725027", raw_dir=DEMO_RAW, offline=True, tables=thin)
-    ).snapshot
+    snapshot = thin_demo_snapshot(tmp_path / "thin")
     text = page_text(render(survey(snapshot)))
     assert "Top MeSH headings" not in text
     assert "What changed since the parent snapshot" not in text
