@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import load_settings
-from pipeline.errors import HttpStatusError, PartialRunError, QueryTermError, SnapshotError
+from pipeline.errors import HttpStatusError, PartialRunError, QueryTermError, RawStoreError
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.runner import build
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
@@ -65,7 +65,7 @@ def test_a_build_from_ncbi_answers_says_source_eutils_and_lists_no_placeholders(
 def test_a_raw_store_marker_that_cannot_be_read_fails_the_build_naming_it(fake, tmp_path):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "provenance.json").write_text('{"source": 3}')
-    with pytest.raises(SnapshotError, match=r"provenance\.json"):
+    with pytest.raises(RawStoreError, match=r"provenance\.json"):
         build_live(fake, tmp_path, "C4725027")
 
 

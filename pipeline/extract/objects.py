@@ -19,7 +19,7 @@ from pathlib import Path
 
 import zstandard
 
-from pipeline.errors import RawStoreCorruptError, SnapshotError
+from pipeline.errors import RawStoreCorruptError, RawStoreError
 
 # Pinned so that the same body always makes the same object file (the shipped demo
 # store is re-recorded byte for byte); 10 packs XML about 8x at tens of MB/s.
@@ -71,7 +71,7 @@ class ObjectStore:
         except zstandard.ZstdError as exc:
             raise _corrupt(path, what, f"it does not decompress ({exc})") from exc
         except OSError as exc:
-            raise SnapshotError(f"raw store object {path} is unreadable: {exc}") from exc
+            raise RawStoreError(f"raw store object {path} is unreadable: {exc}") from exc
         digest = hashlib.sha256(body).hexdigest()
         if digest != sha256:
             raise _corrupt(
@@ -99,7 +99,7 @@ class ObjectStore:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise SnapshotError(f"cannot read raw store {self.root}: {exc.strerror}") from exc
+            raise RawStoreError(f"cannot read raw store {self.root}: {exc.strerror}") from exc
         return {
             e.name: e.stat(follow_symlinks=False).st_size
             for e in entries
@@ -124,7 +124,7 @@ class ObjectStore:
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise SnapshotError(f"cannot remove {path}: {exc.strerror}") from exc
+                raise RawStoreError(f"cannot remove {path}: {exc.strerror}") from exc
             removed[digest] = info.st_size
         return removed
 

@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import RawStoreCorruptError, SnapshotError
+from pipeline.errors import RawStoreCorruptError, RawStoreError
 from pipeline.extract.objects import (
     OBJECT_TEMP,
     SHA256,
@@ -185,7 +185,7 @@ class RawStore:
         if meta is None:
             return None
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
-            raise SnapshotError(f"raw store entry {meta_path} names no sha256")
+            raise RawStoreError(f"raw store entry {meta_path} names no sha256")
         run, size = meta.get("run"), meta.get("bytes")
         answer = Answer(
             meta["sha256"],
@@ -211,7 +211,7 @@ class RawStore:
                 path=str(self.object_path(answer.sha256)),
             ) from None
         except OSError as exc:
-            raise SnapshotError(f"raw store entry {body_path} is unreadable: {exc}") from exc
+            raise RawStoreError(f"raw store entry {body_path} is unreadable: {exc}") from exc
         digest = hashlib.sha256(body).hexdigest()
         if digest != answer.sha256:
             # The earlier layout removed a sidecar before writing its body: a
@@ -251,7 +251,7 @@ class RawStore:
                 answers = _add(entry.answers, Answer(digest, len(body), run, _now()))
                 self._write_entry(request.utility, request.key, request.param_dict, answers)
         except OSError as exc:
-            raise SnapshotError(f"cannot write to raw store {self.root}: {exc.strerror}") from exc
+            raise RawStoreError(f"cannot write to raw store {self.root}: {exc.strerror}") from exc
         return StoredResponse(request.utility, request.key, digest, len(body), run)
 
     def _write_entry(
@@ -297,7 +297,7 @@ class RawStore:
                 except FileNotFoundError:
                     continue  # renamed into place or removed meanwhile
                 except OSError as exc:
-                    raise SnapshotError(f"cannot remove {path}: {exc.strerror}") from exc
+                    raise RawStoreError(f"cannot remove {path}: {exc.strerror}") from exc
         if removed:
             log.info("removed %d temporary file(s) left in %s", len(removed), self.root)
         return removed
@@ -393,7 +393,7 @@ class RawStore:
             body_path.unlink()
             meta_path.unlink()
         except OSError as exc:
-            raise SnapshotError(f"cannot migrate {meta_path}: {exc.strerror}") from exc
+            raise RawStoreError(f"cannot migrate {meta_path}: {exc.strerror}") from exc
         report.entries += 1
 
     def legacy_entries(self) -> int:
@@ -434,12 +434,12 @@ def _read_json(path: Path) -> Any:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise SnapshotError(f"raw store entry {path} is unreadable: {exc}") from exc
+        raise RawStoreError(f"raw store entry {path} is unreadable: {exc}") from exc
 
 
 def _parse_entry(path: Path, utility: str, key: str, data: object) -> Entry:
     if not isinstance(data, dict) or not isinstance(data.get("answers"), list):
-        raise SnapshotError(f"raw store entry {path} has no 'answers' list")
+        raise RawStoreError(f"raw store entry {path} has no 'answers' list")
     answers = []
     for i, a in enumerate(data["answers"]):
         if not (
@@ -448,7 +448,7 @@ def _parse_entry(path: Path, utility: str, key: str, data: object) -> Entry:
             and SHA256.fullmatch(a["sha256"])
             and isinstance(a.get("bytes"), int)
         ):
-            raise SnapshotError(f"raw store entry {path}: answers[{i}] lacks a sha256 or bytes")
+            raise RawStoreError(f"raw store entry {path}: answers[{i}] lacks a sha256 or bytes")
         text = {k: a.get(k) if isinstance(a.get(k), str) else None for k in _OPTIONAL}
         answers.append(Answer(a["sha256"], a["bytes"], **text))
     return Entry(utility, key, _params(data), tuple(answers))
@@ -471,7 +471,7 @@ def _scan(directory: Path) -> list[os.DirEntry[str]]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as exc:
-        raise SnapshotError(f"cannot read raw store {directory}: {exc.strerror}") from exc
+        raise RawStoreError(f"cannot read raw store {directory}: {exc.strerror}") from exc
 
 
 def _names(directory: Path) -> list[str]:
@@ -521,7 +521,7 @@ class RunJournal:
         try:
             atomic_write(self.path, json.dumps({"token": token}).encode())
         except OSError as exc:
-            raise SnapshotError(
+            raise RawStoreError(
                 f"cannot write to raw store {self.path.parent}: {exc.strerror}"
             ) from exc
         return token, False
@@ -556,15 +556,15 @@ def read_provenance(root: Path) -> Provenance:
     except FileNotFoundError:
         return Provenance()
     except (OSError, ValueError) as exc:
-        raise SnapshotError(f"raw store marker {path} is unreadable: {exc}") from exc
+        raise RawStoreError(f"raw store marker {path} is unreadable: {exc}") from exc
     source = data.get("source") if isinstance(data, dict) else None
     columns = data.get("placeholder_columns", []) if isinstance(data, dict) else None
     if not isinstance(source, str) or not source or not isinstance(columns, list):
-        raise SnapshotError(
+        raise RawStoreError(
             f"raw store marker {path} needs a 'source' string and a 'placeholder_columns' list"
         )
     if not all(isinstance(c, str) for c in columns):
-        raise SnapshotError(f"raw store marker {path}: 'placeholder_columns' must be strings")
+        raise RawStoreError(f"raw store marker {path}: 'placeholder_columns' must be strings")
     return Provenance(source, tuple(columns))
 
 

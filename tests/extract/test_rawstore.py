@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pipeline.errors import RawStoreCorruptError, SnapshotError
+from pipeline.errors import RawStoreCorruptError, RawStoreError
 from pipeline.extract.objects import atomic_write, compress, decompress
 from pipeline.extract.rawstore import RawStore, RunJournal
 from pipeline.extract.request import EutilsRequest
@@ -72,7 +72,7 @@ def test_a_put_that_fails_before_its_answer_leaves_the_previous_answer_whole(tmp
     store.put(REQ, BODY)
     newer = b"<eInfoResult><DbInfo/></eInfoResult>"
     (tmp_path / "objects" / hashlib.sha256(newer).hexdigest()).mkdir(parents=True)
-    with pytest.raises(SnapshotError):
+    with pytest.raises(RawStoreError):
         store.put(REQ, newer)
     hit = store.get(REQ)
     assert hit is not None
