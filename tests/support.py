@@ -113,6 +113,16 @@ def demo_snapshot(out: Path) -> Path:
     return build(settings, options(out, "C4725027", raw_dir=raw, offline=True)).snapshot
 
 
+# The page headings of the default categories, in page order.
+HEADINGS = (
+    "Professional guidelines",
+    "Etiology",
+    "Diagnosis",
+    "Therapy",
+    "Prognosis",
+    "Clinical prediction guides",
+    "Recent systematic reviews",
+)
 THIN_TABLES = ("articles", "authors", "journals", "citations")
 
 

@@ -22,7 +22,7 @@ from pipeline.load.survey import survey
 from pipeline.report import write_report
 from pipeline.transform.citations import citation_line
 from tests.fakes.world import CONCEPTS
-from tests.support import expected_page_lines, page_text
+from tests.support import HEADINGS, expected_page_lines, page_text
 
 CHROMIUM = shutil.which("chromium")
 FLAGS = (
@@ -38,15 +38,6 @@ FLAGS = (
     "--no-pings",
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--window-size=1280,2000",
-)
-HEADINGS = (
-    "Professional guidelines",
-    "Etiology",
-    "Diagnosis",
-    "Therapy",
-    "Prognosis",
-    "Clinical prediction guides",
-    "Recent systematic reviews",
 )
 
 pytestmark = pytest.mark.skipif(

@@ -8,17 +8,14 @@ from pipeline import __version__
 from pipeline.load.survey import survey
 from pipeline.report.html import render
 from tests.fakes.world import CONCEPTS
-from tests.support import expected_page_lines, page_text, thin_demo_snapshot, with_newer_tables
-
-HEADINGS = (
-    "Professional guidelines",
-    "Etiology",
-    "Diagnosis",
-    "Therapy",
-    "Prognosis",
-    "Clinical prediction guides",
-    "Recent systematic reviews",
+from tests.support import (
+    HEADINGS,
+    expected_page_lines,
+    page_text,
+    thin_demo_snapshot,
+    with_newer_tables,
 )
+
 OPTIONAL = ("Retracted citations", "Top MeSH headings", "What changed since the parent snapshot")
 
 
