@@ -41,8 +41,8 @@ from pipeline.gc import gc
 from pipeline.listing import citation_marks, demo_notice, render_citations, render_header
 from pipeline.load import schemas
 from pipeline.load.layout import CURRENT, SNAPSHOTS
-from pipeline.load.manifest import MANIFEST, load_manifest
-from pipeline.load.reader import open_snapshot, snapshot_view
+from pipeline.load.manifest import MANIFEST, Manifest, load_manifest
+from pipeline.load.reader import concept_view, open_snapshot
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.load.snapshots import list_snapshots
 from pipeline.logs import configure as configure_logging
@@ -352,15 +352,15 @@ def show_command(
 
     --out is an output directory; a snapshot directory (e.g. output/current) works too.
     """
-    snapshot = _snapshot(out, snapshot_id)
-    view = snapshot_view(snapshot, concept)
-    _note_provenance(snapshot)
+    published = open_snapshot(_snapshot(out, snapshot_id))
+    view = concept_view(published, concept)
+    _note_provenance(published.manifest)
     names = [c.name for c in view.categories]
     if category is not None and category not in names:
         raise UsageError(f"unknown category {category!r}; this snapshot has {', '.join(names)}")
     click.echo(render_header(view))
     click.echo()
-    marks = citation_marks(open_snapshot(snapshot)) if annotate else None
+    marks = citation_marks(published) if annotate else None
     click.echo(render_citations(view, category=category, limit=limit, marks=marks))
 
 
@@ -398,15 +398,15 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML page about a snapshot; print its path."""
     snapshot = _snapshot(out, snapshot_id)
-    _note_provenance(snapshot)
+    _note_provenance(load_manifest(snapshot))
     target = html_file or Path(f"report-{snapshot.name}.html")
     click.echo(str(write_report(snapshot, target, concepts)))
 
 
-def _note_provenance(snapshot: Path) -> None:
+def _note_provenance(manifest: Manifest) -> None:
     """The demo notice, as a log line on stderr: stdout stays the data (show: the page's
     listing, byte for byte), and --log-format json keeps one object per line."""
-    notice = demo_notice(load_manifest(snapshot))
+    notice = demo_notice(manifest)
     if notice:
         log.warning("%s", notice)
 

@@ -80,7 +80,11 @@ def snapshot_categories(snapshot: PublishedSnapshot) -> tuple[Category, ...]:
 
 
 def snapshot_view(path: Path, ref: str) -> SnapshotView:
-    snapshot = open_snapshot(path)
+    return concept_view(open_snapshot(path), ref)
+
+
+def concept_view(snapshot: PublishedSnapshot, ref: str) -> SnapshotView:
+    """One concept's citations per category, from a snapshot opened (and checked) once."""
     categories = snapshot_categories(snapshot)
     concept = find_concept(snapshot, ref)
     citations = {}
