@@ -8,7 +8,7 @@ newer ``PMID/@Version``; a ``DeleteCitation`` removes what earlier files said
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.bulk.parse import FileParse
-from pipeline.load import schemas
 
 VERSION_SPAN = 1_000  # pmid * SPAN + version: one int64 key per (PMID, version)
 
@@ -132,36 +131,6 @@ def surviving_rows(table_name: str, part: pa.Table, index: int, winners: Winners
         )
         return part.filter(pc.is_in(keys, value_set=winners.keys_from(index)))
     return part.filter(pc.is_in(part["pmid"], value_set=winners.pmids_from(index)))
-
-
-def unique_journals(parts: Iterable[pa.Table]) -> Iterator[pa.Table]:
-    """Each NLM ID once, whatever the order of the files: the values of the surviving
-    record with the highest PMID (as tables.journals_table), ordered by NLM ID.
-
-    ``parts``: staged journal rows (tables.JOURNAL_ROWS), one per record. Each
-    part is reduced to its best row per journal first, so only some thousands
-    of rows (one per journal and file) are ever held.
-    """
-    best: pa.Table | None = None
-    for part in parts:
-        candidates = _best_per_journal(part)
-        best = (
-            candidates if best is None else _best_per_journal(pa.concat_tables([best, candidates]))
-        )
-    if best is not None and best.num_rows:
-        yield best.sort_by("nlm_id").select(schemas.JOURNALS.names).cast(schemas.JOURNALS)
-
-
-def _best_per_journal(rows: pa.Table) -> pa.Table:
-    """The row of the highest PMID of each NLM ID."""
-    if not rows.num_rows:
-        return rows
-    ordered = rows.sort_by([("nlm_id", "ascending"), ("pmid", "descending")])
-    ids = ordered["nlm_id"].combine_chunks()
-    first = np.ones(len(ids), bool)
-    if len(ids) > 1:
-        first[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-    return ordered.filter(pa.array(first))
 
 
 def ordered(parses: Sequence[FileParse]) -> list[FileParse]:

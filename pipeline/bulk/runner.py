@@ -35,7 +35,7 @@ from pipeline.bulk.evidence import (
     wanted_mesh_ids,
 )
 from pipeline.bulk.executors import make_executor
-from pipeline.bulk.merge import Winners, choose, surviving_rows, unique_journals
+from pipeline.bulk.merge import Winners, choose, surviving_rows
 from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
 from pipeline.bulk.pmidset import PmidSet
 from pipeline.config import Settings, categories_hash
@@ -43,6 +43,7 @@ from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.evidence import search_with_evidence
 from pipeline.load import schemas, tables
+from pipeline.load.journals import unique_journals
 from pipeline.load.layout import WORK_PREFIX, claim_output, make_dir
 from pipeline.load.manifest import (
     EUTILS_MODE,

@@ -138,6 +138,13 @@ ARTICLES = pa.schema(
         pa.field("retraction_pmids", pa.list_(_i64), nullable=False),
         pa.field("erratum_pmids", pa.list_(_i64), nullable=False),
         pa.field("expression_of_concern", pa.bool_(), nullable=False),
+        # The rest of the article's journal record: with journal, journal_nlm_id,
+        # journal_iso_abbreviation and the ISSNs above, each article row holds all
+        # of it, so the journals table can be chosen again from articles alone
+        # (a snapshot carried forward to the next night keeps no other copy).
+        pa.field("journal_title", _str),
+        pa.field("issn_linking", _str),
+        pa.field("journal_country", _str),
     ]
 )
 

@@ -16,8 +16,8 @@ from typing import Any, TypeAlias, TypeVar
 import numpy as np
 import pyarrow as pa
 
-from pipeline.load import schemas
-from pipeline.models import Article, Author, CitationRow, Concept, Journal, Reject
+from pipeline.load import journals, schemas
+from pipeline.models import Article, Author, CitationRow, Concept, Reject
 
 R = TypeVar("R")
 
@@ -170,6 +170,9 @@ def articles_table(articles: Iterable[Article], authors: pa.Array | None = None)
             "retraction_pmids": "retraction_pmids",
             "erratum_pmids": "erratum_pmids",
             "expression_of_concern": "expression_of_concern",
+            "journal_title": "journal.title",
+            "issn_linking": "journal.issn_linking",
+            "journal_country": "journal.country",
         },
     )
 
@@ -253,14 +256,9 @@ def authors_column(ordered: Sequence[Article], authors: pa.Table) -> pa.Array:
 
 
 def journals_table(articles: Iterable[Article]) -> pa.Table:
-    """One row per NLM Unique ID, whatever the order of the input: the values of the
-    journal's record with the highest PMID (its newest, as PubMed numbers them)."""
-    by_id: dict[str, Journal] = {}
-    for a in sorted(articles, key=lambda a: a.pmid, reverse=True):
-        if a.journal.nlm_id is not None:
-            by_id.setdefault(a.journal.nlm_id, a.journal)
-    rows = [by_id[k] for k in sorted(by_id)]
-    return _table(schemas.JOURNALS, rows, {f: _attr(f) for f in schemas.JOURNALS.names})
+    """One row per NLM Unique ID: the rule of ``journals.unique_journals``."""
+    rows = journal_rows_table(sorted(articles, key=lambda a: a.pmid))
+    return pa.concat_tables([*journals.unique_journals([rows]), schemas.JOURNALS.empty_table()])
 
 
 def journal_rows_table(ordered: Sequence[Article]) -> pa.Table:

@@ -16,9 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.bulk.merge import choose, surviving_rows, unique_journals
+from pipeline.bulk.merge import choose, surviving_rows
 from pipeline.bulk.parse import CITE_FIELDS, parse_file
 from pipeline.load import schemas, tables
+from pipeline.load.journals import unique_journals
 from pipeline.transform.citations import citation_row
 from pipeline.transform.pubmed import parse_efetch
 from tests.conftest import DEMO_DATASET, PUBMED_SAMPLE_GLOBS, ROOT, SAMPLES

@@ -35,6 +35,7 @@ DEMO_WEBENV_PREFIX = "MCID_DEMO_RECORDING"
 PLACEHOLDER_COLUMNS = (
     "article_ids.value",
     "articles.journal_nlm_id",
+    "articles.journal_title",
     "articles.languages",
     "articles.pmcid",
     "articles.publication_type_uis",
