@@ -81,6 +81,11 @@ class Settings:
     retry: RetryPolicy
     search_page_size: int
     efetch_batch_size: int
+    elink_batch_size: int  # MedGen UIDs per elink
+    # build --incremental: a full build when the last was this many days ago (0: never),
+    # and how far before the current snapshot the modification-date search starts.
+    full_every_days: int
+    modified_margin_days: int
     out_dir: Path
     categories: tuple[Category, ...] = field(default=())
     limits: BodyLimits = field(default_factory=BodyLimits)
@@ -183,6 +188,13 @@ NUMBERS: dict[str, Bounds] = {
     # esearch serves at most 9,999 ids of one query per page; efetch at most 10,000.
     "extract.search_page_size": Bounds("search_page_size", 1, 9_999, "PMIDs", integer=True),
     "extract.efetch_batch_size": Bounds("efetch_batch_size", 1, 10_000, "PMIDs", integer=True),
+    "extract.elink_batch_size": Bounds("elink_batch_size", 1, 1_000, "UIDs", integer=True),
+    "incremental.full_every_days": Bounds(
+        "full_every_days", 0, 36_500, "days", integer=True
+    ),
+    "incremental.modified_margin_days": Bounds(
+        "modified_margin_days", 0, 365, "days", integer=True
+    ),
     # The largest body accepted per utility (pipeline.toml says why the defaults).
     **{
         f"limits.{u}_bytes": Bounds(f"limits.{u}_bytes", 1, 1 << 40, "bytes", integer=True)
@@ -314,6 +326,7 @@ def load_settings(
     # Every default is the packaged pipeline.toml's (merged under the user's file):
     # no value is written a second time here.
     ncbi, retry, extract = data["ncbi"], data["retry"], data["extract"]
+    incremental = data["incremental"]
 
     cat_text, cat_origin = _packaged("categories.toml"), "packaged categories.toml"
     if categories_file is not None:
@@ -333,6 +346,9 @@ def load_settings(
         "retry": RetryPolicy(**retry),
         "search_page_size": extract["search_page_size"],
         "efetch_batch_size": extract["efetch_batch_size"],
+        "elink_batch_size": extract["elink_batch_size"],
+        "full_every_days": incremental["full_every_days"],
+        "modified_margin_days": incremental["modified_margin_days"],
         "out_dir": Path(data["output"]["dir"]),
         "categories": parse_categories(cat_text, cat_origin),
         "limits": BodyLimits(**data.get("limits", {})),

@@ -91,6 +91,7 @@ def run_arguments(options: DataclassInstance, settings: Settings) -> dict[str, J
         eutils_url=_without_credentials(settings.eutils_url),
         search_page_size=settings.search_page_size,
         efetch_batch_size=settings.efetch_batch_size,
+        elink_batch_size=settings.elink_batch_size,
     )
     return out
 

@@ -108,6 +108,8 @@ def _build_inputs(
         categories=snapshot_categories(snapshot),
         search_page_size=_whole(arguments, "search_page_size", where),
         efetch_batch_size=_whole(arguments, "efetch_batch_size", where),
+        # Runs before elinks were batched linked one UID per request.
+        elink_batch_size=_whole(arguments, "elink_batch_size", where, default=1),
     )
     per_category = arguments.get("per_category")
     if per_category is not None:
@@ -132,8 +134,10 @@ def _build_inputs(
     return rebuilt, options
 
 
-def _whole(arguments: Mapping[str, Any], name: str, where: Path) -> int:
-    value = arguments.get(name)
+def _whole(
+    arguments: Mapping[str, Any], name: str, where: Path, default: int | None = None
+) -> int:
+    value = arguments.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise VerifyError(f"{where}: 'arguments.{name}' is not a positive whole number")
     return value

@@ -44,6 +44,7 @@ from pipeline.models import (
     ConceptFailure,
     ConceptRef,
     DbInfo,
+    LinkHistory,
     Reject,
 )
 from pipeline.publish import (
@@ -98,6 +99,8 @@ class _Found:
     # and per CUI the MeSH ids searched.
     linked: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
     mesh: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per CUI the linked set as last searched (widened by MeSH ids with that evidence).
+    links: dict[str, LinkHistory] = field(default_factory=dict)
 
 
 @dataclass
@@ -160,6 +163,7 @@ class ConceptPlan:
 class Plan:
     concepts: tuple[ConceptPlan, ...]
     resolve: int  # shared by the concepts: batched esearch and esummary
+    link: int  # batched elink
     efetch: int
     einfo: int
     rate: float
@@ -168,7 +172,7 @@ class Plan:
     @property
     def requests(self) -> int:
         concepts = sum(c.requests for c in self.concepts)
-        return self.resolve + concepts + self.efetch + self.einfo
+        return self.resolve + self.link + concepts + self.efetch + self.einfo
 
     @property
     def seconds(self) -> float:
@@ -186,12 +190,24 @@ def plan(settings: Settings, options: BuildOptions) -> Plan:
     client = make_client(settings, options, dry_run=True)
     resolved = resolve_concepts(client, options.concepts)
     resolving = client.stats.requests
-    concepts = [_plan_concept(client, settings, options, ref, resolved) for ref in options.concepts]
+    failures: list[ConceptFailure] = []
+    distinct = dict(_distinct_concepts(options.concepts, resolved, failures))
+    uids = [linkable_uid(c) for c in distinct.values()]
+    links = client.link_pubmed_many(uids, batch=settings.elink_batch_size)
+    linking = client.stats.requests - resolving
+    failed = {f.ref: f.reason for f in failures}
+    concepts = []
+    for ref in options.concepts:  # each as the build takes it: a repeated concept once
+        if ref.value in failed:
+            concepts.append(ConceptPlan(ref.value, None, 0, {}, failed[ref.value]))
+        elif (concept := distinct.get(ref)) is not None:
+            concepts.append(_plan_concept(client, settings, options, ref.value, concept, links))
     kept = sum(min(n, options.per_category or n) for c in concepts for n in c.counts.values())
     limiter = client.limiter
     return Plan(
         concepts=tuple(concepts),
         resolve=resolving,
+        link=linking,
         efetch=math.ceil(kept / settings.efetch_batch_size),
         einfo=2,
         rate=settings.requests_per_second,
@@ -203,15 +219,12 @@ def _plan_concept(
     client: EutilsClient,
     settings: Settings,
     options: BuildOptions,
-    ref: ConceptRef,
-    resolved: dict[ConceptRef, Resolution],
+    ref: str,
+    concept: Concept,
+    links: dict[int, LinkHistory],
 ) -> ConceptPlan:
-    before = client.stats.requests
-    concept = resolved[ref]
-    if isinstance(concept, ConceptError):
-        return ConceptPlan(ref.value, None, 0, {}, str(concept))
-    link = client.link_pubmed(linkable_uid(concept))
-    requests = client.stats.requests - before
+    link = links[linkable_uid(concept)]
+    requests = 0
     counts: dict[str, int] = {}
     mesh = evidence.mesh_term(concept.mesh_ids) if evidence.MESH in options.evidence else None
     # With MeSH evidence a category is searched twice: the linked set, then widened.
@@ -225,7 +238,7 @@ def _plan_concept(
                 limit=options.per_category,
             )
             requests += needed
-    return ConceptPlan(ref.value, concept.cui, requests, counts)
+    return ConceptPlan(ref, concept.cui, requests, counts)
 
 
 def describe_plan(plan: Plan) -> str:
@@ -238,8 +251,9 @@ def describe_plan(plan: Plan) -> str:
         lines.append(f"  {c.ref} ({c.cui}): {c.requests} requests; counts: {counts}")
     lines.append(
         f"requests: {plan.requests} at most "
-        f"({plan.resolve} resolving concepts, {sum(c.requests for c in plan.concepts)} "
-        f"linking and searching, {plan.efetch} efetch, {plan.einfo} einfo), retries aside"
+        f"({plan.resolve} resolving concepts, {plan.link} elink, "
+        f"{sum(c.requests for c in plan.concepts)} searching, {plan.efetch} efetch, "
+        f"{plan.einfo} einfo), retries aside"
     )
     lines.append(f"estimated time at {plan.rate:g} requests/s: {plan.seconds:.0f} s")
     return "\n".join(lines)
@@ -295,23 +309,15 @@ def _build(
 
 def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOptions) -> _Found:
     found = _Found()
-    seen: set[int] = set()
     resolved = resolve_concepts(client, options.concepts)
-    bar = tqdm(options.concepts, desc="concepts", unit="concept", disable=not options.progress)
-    for ref in bar:
+    found.concepts = _distinct_concepts(options.concepts, resolved, found.failures)
+    uids = [linkable_uid(c) for _, c in found.concepts]
+    links = client.link_pubmed_many(uids, batch=settings.elink_batch_size)
+    bar = tqdm(found.concepts, desc="concepts", unit="concept", disable=not options.progress)
+    for ref, concept in bar:
         CONCEPT.set(ref.value)
         bar.set_postfix(requests=client.stats.requests, refresh=False)
-        concept = resolved[ref]
-        if isinstance(concept, ConceptError):
-            log.warning("concept %s failed: %s", ref, concept)
-            found.failures.append(ConceptFailure(ref.value, str(concept)))
-            continue
-        uid = linkable_uid(concept)  # an E-utilities summary always carries its UID
-        if uid in seen:
-            continue
-        seen.add(uid)
-        found.concepts.append((ref, concept))
-        link = client.link_pubmed(uid)
+        link = links[linkable_uid(concept)]
         mesh = evidence.mesh_term(concept.mesh_ids) if evidence.MESH in options.evidence else None
         if mesh is not None:
             found.mesh[concept.cui] = concept.mesh_ids
@@ -328,8 +334,31 @@ def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOp
             found.hits[key], link = searched.hit, searched.link
             if searched.linked is not None:
                 found.linked[key] = searched.linked
+        found.links[concept.cui] = link
     CONCEPT.set(None)
     return found
+
+
+def _distinct_concepts(
+    refs: Sequence[ConceptRef],
+    resolved: dict[ConceptRef, Resolution],
+    failures: list[ConceptFailure],
+) -> list[tuple[ConceptRef, Concept]]:
+    """The concepts found, each MedGen UID once (two references to one concept are
+    built once); those not found go to ``failures``."""
+    out: list[tuple[ConceptRef, Concept]] = []
+    seen: set[int] = set()
+    for ref in refs:
+        concept = resolved[ref]
+        if isinstance(concept, ConceptError):
+            log.warning("concept %s failed: %s", ref, concept)
+            failures.append(ConceptFailure(ref.value, str(concept)))
+            continue
+        uid = linkable_uid(concept)  # an E-utilities summary always carries its UID
+        if uid not in seen:
+            seen.add(uid)
+            out.append((ref, concept))
+    return out
 
 
 def linkable_uid(concept: Concept) -> int:

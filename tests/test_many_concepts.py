@@ -125,3 +125,24 @@ def test_a_killed_run_of_many_concepts_restarts_without_refetching(world, tmp_pa
     assert held.isdisjoint(resent)  # nothing the killed run had stored is asked again
     manifest = json.loads((out / "current" / "manifest.json").read_text())
     assert len(manifest["concepts"]["found"]) == CONCEPTS
+
+
+def test_many_concepts_are_linked_by_batched_elinks_each_uid_its_own_set(world, tmp_path):
+    dataset, cuis = world
+    with FakeEutils(dataset) as fake:
+        batched = build_live(fake, tmp_path / "batched", *cuis, settings={"elink_batch_size": 25})
+        elinks = [r for r in fake.requests if r.utility == "elink"]
+        one_each = build_live(fake, tmp_path / "one", *cuis, settings={"elink_batch_size": 1})
+    assert len(elinks) == 3  # 60 UIDs, 25 to a request
+    assert batched.manifest["files"] == one_each.manifest["files"]
+
+
+def test_an_offline_build_reads_a_store_that_linked_one_uid_per_elink(world, tmp_path):
+    dataset, cuis = world
+    with FakeEutils(dataset) as fake:
+        live = build_live(fake, tmp_path / "live", *cuis, settings={"elink_batch_size": 1})
+        offline = build_live(
+            fake, tmp_path / "offline", *cuis, raw_dir=tmp_path / "live" / "raw", offline=True
+        )
+        assert not [r for r in fake.requests if r.utility == "elink" and "," in r.params["id"]]
+    assert offline.manifest["files"] == live.manifest["files"]

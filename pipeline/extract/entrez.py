@@ -79,7 +79,7 @@ class EntrezGateway:
         self._transport = transport or HttpTransport()
 
     def call(self, request: EutilsRequest) -> bytes:
-        params: dict[str, Any] = dict(request.params)
+        params: dict[str, Any] = request.call_params()
         params.update({k: v for k, v in self._identity.items() if v})
         function = _FUNCTIONS[request.utility]
         limit = BodyLimit(*self._limits.for_utility(request.utility))

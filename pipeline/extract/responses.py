@@ -8,7 +8,7 @@ an HTML error page dressed as HTTP 200.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from lxml import etree
@@ -156,7 +156,7 @@ def search_page_problem(
 
 
 def parse_elink_history(root: etree._Element, uid: int) -> LinkHistory:
-    """The history entry of a ``cmd=neighbor_history`` answer.
+    """The history entry of a ``cmd=neighbor_history`` answer for one UID.
 
     A concept without links comes back either with no ``LinkSetDbHistory`` at
     all or with one that carries ``<Info>Empty result</Info>``: both are a
@@ -165,7 +165,43 @@ def parse_elink_history(root: etree._Element, uid: int) -> LinkHistory:
     linkset = root.find("LinkSet")
     if linkset is None:
         raise ResponseFormatError("elink: no LinkSet in the answer")
-    webenv = _text(linkset.find("WebEnv"))
+    return _linkset_history(linkset, uid)
+
+
+def parse_elink_histories(root: etree._Element, uids: Sequence[int]) -> dict[int, LinkHistory]:
+    """Each UID's history entry of a one-to-one ``neighbor_history`` answer
+    (``id=1&id=2``: one LinkSet per UID, each naming its UID in its IdList).
+
+    A UID without its own LinkSet, a LinkSet of several UIDs (their links
+    merged: whose is which cannot be told) or of a UID not asked for is refused.
+    """
+    out: dict[int, LinkHistory] = {}
+    # One session holds every UID's set; a LinkSet without its own WebEnv is in it.
+    session = _text(root.find("LinkSet/WebEnv"))
+    for linkset in root.iterfind("LinkSet"):
+        ids = [_text(i) for i in linkset.iterfind("IdList/Id")]
+        if len(ids) != 1 or ids[0] is None or not ids[0].isdigit():
+            raise ResponseFormatError(
+                f"elink: a LinkSet for {len(ids)} ids ({', '.join(map(str, ids))[:80]}) "
+                "where one per asked UID was due"
+            )
+        uid = int(ids[0])
+        if uid not in uids or uid in out:
+            what = "again" if uid in out else "which was not asked for"
+            raise ResponseFormatError(f"elink: a LinkSet for MedGen UID {uid}, {what}")
+        out[uid] = _linkset_history(linkset, uid, session)
+    absent = [u for u in uids if u not in out]
+    if absent:
+        raise ResponseFormatError(
+            f"elink: no LinkSet for MedGen UID(s) {', '.join(map(str, absent[:10]))}"
+        )
+    return out
+
+
+def _linkset_history(
+    linkset: etree._Element, uid: int, session: str | None = None
+) -> LinkHistory:
+    webenv = _text(linkset.find("WebEnv")) or session
     for hist in linkset.iterfind("LinkSetDbHistory"):
         if _text(hist.find("LinkName")) not in (None, "medgen_pubmed"):
             continue

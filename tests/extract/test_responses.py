@@ -6,6 +6,7 @@ from pipeline.errors import EutilsError, ResponseFormatError, TransientError
 from pipeline.extract.responses import (
     check_body,
     parse_einfo,
+    parse_elink_histories,
     parse_elink_history,
     parse_esearch,
     search_page_problem,
@@ -34,6 +35,47 @@ def test_elink_with_empty_history_entry_is_an_empty_link_set():
 def test_elink_without_history_entry_is_an_empty_link_set(samples):
     body = (samples / "metapub" / "medgen_elink_pubmed_0_entries.xml").read_bytes()
     assert parse_elink_history(check_body("elink", body), 0).empty
+
+
+def _link_set(uids: str, key: str | None, webenv: str | None = "MCID_9") -> str:
+    ids = "".join(f"<Id>{u}</Id>" for u in uids.split(","))
+    history = (
+        f"<LinkSetDbHistory><DbTo>pubmed</DbTo><LinkName>medgen_pubmed</LinkName>"
+        f"<QueryKey>{key}</QueryKey></LinkSetDbHistory>"
+        if key
+        else ""
+    )
+    session = f"<WebEnv>{webenv}</WebEnv>" if webenv else ""
+    return f"<LinkSet><DbFrom>medgen</DbFrom><IdList>{ids}</IdList>{history}{session}</LinkSet>"
+
+
+def _histories(*sets: str) -> bytes:
+    return f"<eLinkResult>{''.join(sets)}</eLinkResult>".encode()
+
+
+def test_elink_histories_give_each_uid_its_own_query_key():
+    body = _histories(_link_set("11", "1"), _link_set("12", None), _link_set("13", "2", None))
+    links = parse_elink_histories(check_body("elink", body), [11, 12, 13])
+    assert {u: (h.webenv, h.query_key) for u, h in links.items()} == {
+        11: ("MCID_9", "1"),
+        12: ("MCID_9", None),
+        13: ("MCID_9", "2"),  # a LinkSet without a WebEnv is in the answer's session
+    }
+    assert links[12].empty
+
+
+@pytest.mark.parametrize(
+    ("sets", "problem"),
+    [
+        ((_link_set("11", "1"),), r"no LinkSet for MedGen UID\(s\) 12"),
+        ((_link_set("11,12", "1"),), "a LinkSet for 2 ids"),
+        ((_link_set("11", "1"), _link_set("11", "2"), _link_set("12", "3")), "11, again"),
+        ((_link_set("11", "1"), _link_set("12", "2"), _link_set("99", "3")), "not asked for"),
+    ],
+)
+def test_elink_histories_refuse_an_answer_that_cannot_be_attributed(sets, problem):
+    with pytest.raises(ResponseFormatError, match=problem):
+        parse_elink_histories(check_body("elink", _histories(*sets)), [11, 12])
 
 
 def test_esearch_with_history_is_read(samples):

@@ -341,6 +341,9 @@ class Dataset:
         self.filters: dict[str, frozenset[int]] = {
             k: frozenset(int(p) for p in v) for k, v in (filters or {}).items()
         }
+        # PMID -> (year, month, day) PubMed last modified the record ([mdat]);
+        # an article not named here was last modified long ago.
+        self.modified: dict[int, tuple[int, int, int]] = {}
         self.db_build = db_build
         self.einfo: dict[str, bytes] = dict(einfo or {})
         for db, count in (("pubmed", len(self.articles)), ("medgen", len(self.concepts))):

@@ -31,11 +31,13 @@ from tests.fakes.ncbi_xml import (
     SearchPage,
     bad_request_body,
     einfo_db_list_body,
+    elink_histories_body,
     elink_history_body,
     elink_neighbor_body,
     error_body,
     esearch_body,
     esummary_medgen_body,
+    history_link_set,
     missing_summary,
     pubmed_set_body,
 )
@@ -51,6 +53,12 @@ RETSTART_ERROR = (
     "ESearch can only retrieve the first 9,999 records matching the query. To obtain more "
     "than 9,999 PubMed records, consider using EDirect that contains additional logic to "
     "batch PubMed search results automatically so that an arbitrary number can be retrieved."
+)
+# The modification date of an article the dataset gives none.
+_UNDATED = (1900, 1, 1)
+# ("2026/11/29"[mdat] : "3000"[mdat]): a modification-date range, as a search term.
+_MDAT_RANGE = re.compile(
+    r'^\(?\s*"([\d/]+)"\[mdat\]\s*:\s*"([\d/]+)"\[mdat\]\s*\)?$', re.IGNORECASE
 )
 _UID_RANGE = re.compile(r"^(.*?)\s+AND\s+(\d+):(\d+)\[uid\]$", re.IGNORECASE | re.DOTALL)
 
@@ -233,6 +241,10 @@ def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit():
         raise _BadRequestError(f"{name} must be a non-negative integer")
     return int(raw)
+
+
+# The separate id= parameters of a request, newline-joined (see _merge_pairs).
+ID_GROUPS = "id groups"
 
 
 def _id_list(params: Mapping[str, str]) -> list[str]:
@@ -508,11 +520,23 @@ class _Responder:
         return esearch_body(page if matched is not None else _with_not_found(page, term))
 
     def _filter(self, term: str) -> frozenset[int] | None:
+        if match := _MDAT_RANGE.match(term.strip()):
+            return self._modified_between(match.group(1), match.group(2))
         wanted = _normalize(term)
         for name, pmids in self.dataset.filters.items():
             if _normalize(name) == wanted:
                 return pmids
         return None
+
+    def _modified_between(self, low: str, high: str) -> frozenset[int]:
+        """The articles whose modification date (``Dataset.modified``) is in the range."""
+        start, end = _date_param(low, low=True), _date_param(high, low=False)
+        assert start is not None
+        assert end is not None
+        modified = self.dataset.modified
+        return frozenset(
+            p for p in self.dataset.articles if start <= modified.get(p, _UNDATED) <= end
+        )
 
     def _search_page(
         self, params: Mapping[str, str], db: str, ids: Iterable[int], translation: str
@@ -557,6 +581,8 @@ class _Responder:
         cmd = params.get("cmd", "").strip() or "neighbor"
         if cmd == "neighbor":
             return elink_neighbor_body("medgen", uids, "pubmed", link_name, links)
+        if cmd == "neighbor_history" and ID_GROUPS in params:
+            return self._elink_histories(params, params[ID_GROUPS].split("\n"), link_name)
         if cmd == "neighbor_history":
             return self._elink_history(params, uids, link_name, links)
         raise _BadRequestError(f"Unsupported cmd: {cmd}")
@@ -580,6 +606,28 @@ class _Responder:
         key = self.history.store(webenv, "pubmed", ())
         link = ("pubmed", link_name, key)
         return elink_history_body("medgen", uids, webenv, link, info="Empty result")
+
+    def _elink_histories(
+        self, params: Mapping[str, str], groups: Sequence[str], link_name: str
+    ) -> bytes:
+        """id=1&id=2: each id its own link set and query key, in one session."""
+        webenv = self.history.open(params.get("WebEnv"))
+        if webenv is None:
+            return error_body("elink", f"WebEnv {params.get('WebEnv', '')} is not valid")
+        sets = []
+        for group in groups:
+            uids = [u.strip() for u in group.split(",") if u.strip()]
+            links = self._links(uids) if link_name == MEDGEN_PUBMED else []
+            if links:
+                key = self.history.store(webenv, "pubmed", links)
+                sets.append((group, history_link_set(("pubmed", link_name, key))))
+            elif self.empty_link_style == "absent":
+                sets.append((group, history_link_set(None)))
+            else:
+                key = self.history.store(webenv, "pubmed", ())
+                link = ("pubmed", link_name, key)
+                sets.append((group, history_link_set(link, info="Empty result")))
+        return elink_histories_body("medgen", webenv, sets)
 
     # -- efetch
 
@@ -910,10 +958,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _merge_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    # A repeated parameter (id=1&id=2) becomes one comma-joined value, NCBI's list syntax.
+    # A repeated parameter becomes one comma-joined value, NCBI's list syntax; a
+    # repeated id (id=1&id=2) is also kept apart, for elink's one link per id.
     merged: dict[str, str] = {}
+    ids: list[str] = []
     for name, value in pairs:
         merged[name] = f"{merged[name]},{value}" if name in merged else value
+        if name == "id":
+            ids.append(value)
+    if len(ids) > 1:
+        merged[ID_GROUPS] = "\n".join(ids)
     return merged
 
 

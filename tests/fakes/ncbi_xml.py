@@ -131,10 +131,36 @@ def _link_set_head(db_from: str, ids: Sequence[str]) -> str:
     return f"  <LinkSet>\n    <DbFrom>{db_from}</DbFrom>\n    <IdList>\n{id_lines}    </IdList>\n"
 
 
-def _elink_document(link_set: str) -> bytes:
+def _elink_document(*link_sets: str) -> bytes:
     # elink1.xml: a blank line after <eLinkResult>, two-space indentation inside.
-    body = f"{XML_DECL}\n{ELINK_DOCTYPE}\n<eLinkResult>\n\n{link_set}  </LinkSet>\n</eLinkResult>\n"
+    sets = "".join(f"{link_set}  </LinkSet>\n" for link_set in link_sets)
+    body = f"{XML_DECL}\n{ELINK_DOCTYPE}\n<eLinkResult>\n\n{sets}</eLinkResult>\n"
     return body.encode()
+
+
+def elink_histories_body(db_from: str, webenv: str, sets: Sequence[tuple[str, str]]) -> bytes:
+    """cmd=neighbor_history with id=1&id=2: one LinkSet per UID, as (uid, LinkSet body)
+    pairs made by ``history_link_set``; every set in the one session."""
+    return _elink_document(
+        *(_link_set_head(db_from, [uid]) + inner + _webenv_line(webenv) for uid, inner in sets)
+    )
+
+
+def history_link_set(link: tuple[str, str, int] | None, info: str | None = None) -> str:
+    """A LinkSetDbHistory element; ``link`` is (DbTo, LinkName, QueryKey), None: none."""
+    if link is None:
+        return ""
+    db_to, link_name, query_key = link
+    info_line = f"      <Info>{xml_text(info)}</Info>\n" if info is not None else ""
+    return (
+        f"    <LinkSetDbHistory>\n      <DbTo>{db_to}</DbTo>\n"
+        f"      <LinkName>{link_name}</LinkName>\n"
+        f"      <QueryKey>{query_key}</QueryKey>\n{info_line}    </LinkSetDbHistory>\n"
+    )
+
+
+def _webenv_line(webenv: str) -> str:
+    return f"    <WebEnv>{xml_text(webenv)}</WebEnv>\n"
 
 
 def elink_history_body(
@@ -146,17 +172,8 @@ def elink_history_body(
     info: str | None = None,
 ) -> bytes:
     """cmd=neighbor_history; ``link`` is (DbTo, LinkName, QueryKey), None to leave it out."""
-    history = ""
-    if link is not None:
-        db_to, link_name, query_key = link
-        info_line = f"      <Info>{xml_text(info)}</Info>\n" if info is not None else ""
-        history = (
-            f"    <LinkSetDbHistory>\n      <DbTo>{db_to}</DbTo>\n"
-            f"      <LinkName>{link_name}</LinkName>\n"
-            f"      <QueryKey>{query_key}</QueryKey>\n{info_line}    </LinkSetDbHistory>\n"
-        )
-    webenv_line = f"    <WebEnv>{xml_text(webenv)}</WebEnv>\n"
-    return _elink_document(_link_set_head(db_from, ids) + history + webenv_line)
+    history = history_link_set(link, info)
+    return _elink_document(_link_set_head(db_from, ids) + history + _webenv_line(webenv))
 
 
 def elink_neighbor_body(
