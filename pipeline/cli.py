@@ -50,7 +50,14 @@ from pipeline.models import ConceptRef
 from pipeline.rebuild import rebuild
 from pipeline.refs import parse_concept_ref, read_concepts_file, unique
 from pipeline.report import write_report
-from pipeline.runner import BuildOptions, build, describe_plan, plan
+from pipeline.runner import (
+    BuildOptions,
+    build,
+    describe_incremental_plan,
+    describe_plan,
+    plan,
+    plan_incremental,
+)
 from pipeline.transform import evidence
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -269,6 +276,16 @@ _TABLES_HELP = (
 )
 @click.option("--tables", "table_spec", metavar="A,B,...", help=_TABLES_HELP)
 @click.option("--evidence", "evidence_spec", metavar="A,B", default="medgen", help=_EVIDENCE_HELP)
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Fetch only PMIDs the current snapshot lacks or PubMed modified since; carry the rest.",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="With --incremental: fetch everything (as incremental.full_every_days does).",
+)
 @handled
 def build_command(
     ctx: click.Context,
@@ -287,6 +304,8 @@ def build_command(
     dry_run: bool,
     table_spec: str | None,
     evidence_spec: str,
+    incremental: bool,
+    full: bool,
 ) -> None:
     """Fetch, normalize and publish a snapshot; print its path."""
     selected = _tables(table_spec)
@@ -304,7 +323,12 @@ def build_command(
         progress=bool(ctx.obj and ctx.obj.get("progress")),
         tables=selected,
         evidence=sources,
+        incremental=incremental,
+        full=full,
     )
+    if dry_run and incremental:
+        click.echo(describe_incremental_plan(plan_incremental(settings, options)))
+        return
     if dry_run:
         click.echo(describe_plan(plan(settings, options)))
         return

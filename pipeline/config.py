@@ -189,9 +189,7 @@ NUMBERS: dict[str, Bounds] = {
     "extract.search_page_size": Bounds("search_page_size", 1, 9_999, "PMIDs", integer=True),
     "extract.efetch_batch_size": Bounds("efetch_batch_size", 1, 10_000, "PMIDs", integer=True),
     "extract.elink_batch_size": Bounds("elink_batch_size", 1, 1_000, "UIDs", integer=True),
-    "incremental.full_every_days": Bounds(
-        "full_every_days", 0, 36_500, "days", integer=True
-    ),
+    "incremental.full_every_days": Bounds("full_every_days", 0, 36_500, "days", integer=True),
     "incremental.modified_margin_days": Bounds(
         "modified_margin_days", 0, 365, "days", integer=True
     ),

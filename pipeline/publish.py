@@ -88,7 +88,7 @@ def run_arguments(options: DataclassInstance, settings: Settings) -> dict[str, J
     }
     out.update(
         out_dir=str(settings.out_dir),
-        eutils_url=_without_credentials(settings.eutils_url),
+        eutils_url=without_credentials(settings.eutils_url),
         search_page_size=settings.search_page_size,
         efetch_batch_size=settings.efetch_batch_size,
         elink_batch_size=settings.elink_batch_size,
@@ -110,7 +110,7 @@ def _json(value: object) -> Json:
     raise TypeError(f"no JSON form for the run argument {value!r}")
 
 
-def _without_credentials(url: str) -> str:
+def without_credentials(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query=""))
 

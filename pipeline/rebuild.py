@@ -23,6 +23,7 @@ from typing import Any
 
 from pipeline.config import Settings
 from pipeline.errors import UsageError, VerifyError
+from pipeline.incremental import Carry
 from pipeline.load import schemas
 from pipeline.load.manifest import MANIFEST, Manifest
 from pipeline.load.reader import PublishedSnapshot, open_snapshot, snapshot_categories
@@ -58,7 +59,7 @@ def rebuild(
     pinned = pinned_answers(snapshot)
     settings, options = _build_inputs(settings, snapshot, raw_dir, into, wait_lock)
     client = replace(make_client(settings, options), pinned=pinned)
-    result = build(settings, options, client=client)
+    result = build(settings, options, client=client, carry=_carry(snapshot))
     differing = _differing(snapshot.manifest, result.manifest)
     if differing:
         log.warning(
@@ -71,6 +72,20 @@ def rebuild(
             result.manifest.get("versions"),
         )
     return RebuildResult(result, differing)
+
+
+def _carry(snapshot: PublishedSnapshot) -> Carry | None:
+    """An incremental snapshot's records of earlier nights: the very answers it read."""
+    manifest, where = snapshot.manifest, snapshot.path / MANIFEST
+    if manifest.run is None or manifest.run.mode != "incremental":
+        return None
+    since = manifest.run.arguments.get("modified_since")
+    if manifest.incremental is None or manifest.parent is None or not isinstance(since, str):
+        raise VerifyError(
+            f"{where}: an incremental run without its 'incremental', 'parent' or "
+            "'run.arguments.modified_since'"
+        )
+    return Carry(manifest.parent, since, manifest.incremental.last_full, manifest.carried)
 
 
 def pinned_answers(snapshot: PublishedSnapshot) -> dict[str, str]:
@@ -134,9 +149,7 @@ def _build_inputs(
     return rebuilt, options
 
 
-def _whole(
-    arguments: Mapping[str, Any], name: str, where: Path, default: int | None = None
-) -> int:
+def _whole(arguments: Mapping[str, Any], name: str, where: Path, default: int | None = None) -> int:
     value = arguments.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise VerifyError(f"{where}: 'arguments.{name}' is not a positive whole number")

@@ -13,13 +13,13 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from pipeline import wiring
+from pipeline import incremental, wiring
 from pipeline.config import Settings
 from pipeline.errors import ConceptError, PartialRunError
 from pipeline.extract.client import CategorySearch, EutilsClient
@@ -32,8 +32,10 @@ from pipeline.load.manifest import (
     Categories,
     CategoryCount,
     Concepts,
+    Incremental,
     Manifest,
     Pmids,
+    Response,
 )
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.logs import CONCEPT, RUN_ID
@@ -79,6 +81,9 @@ class BuildOptions:
     tables: tuple[str, ...] = schemas.SELECTABLE
     # Where citations come from (--evidence): medgen links, and the concept's MeSH ids.
     evidence: tuple[str, ...] = evidence.DEFAULT
+    # --incremental: carry the current snapshot's unmodified records; --full: never.
+    incremental: bool = False
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,9 @@ class _Articles:
     deleted: set[int] = field(default_factory=set)
     # Schema drift and other notes, each kept (and logged) once per run.
     warnings: dict[str, None] = field(default_factory=dict)
+    # An incremental build: the earlier answers read, and what it fetched and carried.
+    carried_from: tuple[Response, ...] = ()
+    incremental: Incremental | None = None
 
     def warn(self, warnings: Sequence[str]) -> None:
         for text in warnings:
@@ -259,6 +267,70 @@ def describe_plan(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class IncrementalPlan:
+    """What ``build --incremental`` would send: its searches made for real (they
+    decide which PMIDs are new), efetch counted from them."""
+
+    parent: str
+    since: str
+    searching: int  # resolving, elink, category and modification-date searches
+    split: incremental.FetchPlan
+    efetch: int
+    einfo: int
+    rate: float
+    interval: float
+
+    @property
+    def requests(self) -> int:
+        return self.searching + self.efetch + self.einfo
+
+    @property
+    def seconds(self) -> float:
+        return self.requests * self.interval
+
+
+def plan_incremental(
+    settings: Settings, options: BuildOptions, now: datetime | None = None
+) -> IncrementalPlan | tuple[Plan, str]:
+    """The incremental plan, or (the full build's plan, why it would be full)."""
+    carry, why = incremental.decide(settings, full=options.full, now=now or datetime.now(UTC))
+    if carry is None:
+        return plan(settings, options), why
+    client = make_client(settings, options, dry_run=True)
+    found = _extract_concepts(client, settings, options)
+    requested = sorted({p for hit in found.hits.values() for p in hit.pmids})
+    split, _ = incremental_split(client, settings, options, found, requested, carry)
+    limiter = client.limiter
+    return IncrementalPlan(
+        parent=carry.parent,
+        since=carry.since,
+        searching=client.stats.requests,
+        split=split,
+        efetch=math.ceil(len(split.fetch) / settings.efetch_batch_size),
+        einfo=2,
+        rate=settings.requests_per_second,
+        interval=limiter.interval if limiter else 0.0,
+    )
+
+
+def describe_incremental_plan(found: IncrementalPlan | tuple[Plan, str]) -> str:
+    if isinstance(found, tuple):
+        full, why = found
+        return f"plan: a full build, not an incremental one: {why}\n{describe_plan(full)}"
+    split = found.split
+    return "\n".join(
+        [
+            f"plan: incremental over {found.parent}, records modified since {found.since}",
+            f"  PMIDs: {len(split.new)} new and {len(split.modified)} modified to fetch, "
+            f"{len(split.carried)} carried",
+            f"requests: {found.requests} at most ({found.searching} resolving, linking and "
+            f"searching, {found.efetch} efetch, {found.einfo} einfo), retries aside",
+            f"estimated time at {found.rate:g} requests/s: {found.seconds:.0f} s",
+        ]
+    )
+
+
 # ------------------------------------------------------------------ the build
 
 
@@ -268,24 +340,41 @@ def build(
     *,
     client: EutilsClient | None = None,
     now: datetime | None = None,
+    carry: incremental.Carry | None = None,
 ) -> BuildResult:
+    """``carry``: what to carry from earlier nights, decided by the caller (a
+    rebuild of an incremental snapshot); else decided here for --incremental."""
     RUN_ID.set(run_id(settings, options))
     with claim_output(settings.out_dir, raw_dir=options.raw_dir, wait=options.wait_lock):
-        return _build(settings, options, client or make_client(settings, options), now)
+        client = client or make_client(settings, options)
+        return _build(settings, options, client, now, carry)
 
 
 def _build(
-    settings: Settings, options: BuildOptions, client: EutilsClient, now: datetime | None
+    settings: Settings,
+    options: BuildOptions,
+    client: EutilsClient,
+    now: datetime | None,
+    carry: incremental.Carry | None,
 ) -> BuildResult:
-    start = start_run("build", options, settings)  # before the first request
+    carry, why = _carry(settings, options, carry, now)
+    extra = {} if carry is None else {"modified_since": carry.since}
+    start = start_run("build", options, settings, extra)  # before the first request
+    if carry is not None:
+        start = replace(start, mode="incremental")
     found = _extract_concepts(client, settings, options)
     if not found.concepts:
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in found.failures)
         raise PartialRunError(f"no concept could be built ({reasons})")
     requested = sorted({p for hit in found.hits.values() for p in hit.pmids})
-    articles = _extract_articles(
-        client, requested, settings.efetch_batch_size, progress=options.progress
-    )
+    if carry is None:
+        articles = _extract_articles(
+            client, requested, settings.efetch_batch_size, progress=options.progress
+        )
+        if why:
+            articles.note(f"a full build, not an incremental one: {why}")
+    else:
+        articles = _carry_articles(client, settings, options, found, requested, carry)
     dbinfo: dict[str, DbInfo] = {}
     for db in ("pubmed", "medgen"):
         dbinfo[db], problem = wiring.database_info(client, db)
@@ -305,6 +394,83 @@ def _build(
             "(see the manifest; --allow-partial makes this exit 0)"
         )
     return result
+
+
+def _carry(
+    settings: Settings,
+    options: BuildOptions,
+    carry: incremental.Carry | None,
+    now: datetime | None,
+) -> tuple[incremental.Carry | None, str]:
+    if carry is not None or not options.incremental:
+        return carry, ""
+    carry, why = incremental.decide(settings, full=options.full, now=now or datetime.now(UTC))
+    if carry is None:
+        log.warning("a full build, not an incremental one: %s", why)
+    else:
+        log.info("incremental over %s: PubMed records modified since %s", carry.parent, carry.since)
+    return carry, why
+
+
+def _carry_articles(
+    client: EutilsClient,
+    settings: Settings,
+    options: BuildOptions,
+    found: _Found,
+    requested: list[int],
+    carry: incremental.Carry,
+) -> _Articles:
+    """Fetch the new and the modified PMIDs; read every other record again from the
+    answer of an earlier night that holds it."""
+    split, held = incremental_split(client, settings, options, found, requested, carry)
+    articles = _extract_articles(
+        client, split.fetch, settings.efetch_batch_size, progress=options.progress
+    )
+    for text in held.notes:
+        articles.note(text)
+    carried, rejects, answers = incremental.carried_records(client.store, held, split.carried)
+    articles.by_pmid.update((a.pmid, a) for a in carried)
+    articles.rejects.extend(rejects)
+    articles.carried_from = answers
+    articles.incremental = Incremental(
+        since=carry.since,
+        last_full=carry.last_full,
+        new=split.new,
+        modified=split.modified,
+        carried=len(split.carried),
+    )
+    log.info(
+        "incremental: %d new and %d modified PMIDs fetched, %d carried",
+        len(split.new),
+        len(split.modified),
+        len(split.carried),
+    )
+    return articles
+
+
+def incremental_split(
+    client: EutilsClient,
+    settings: Settings,
+    options: BuildOptions,
+    found: _Found,
+    requested: list[int],
+    carry: incremental.Carry,
+) -> tuple[incremental.FetchPlan, incremental.Held]:
+    """Which requested PMIDs are new, modified (both fetched) or carried."""
+    held = incremental.held_records(client.store, carry.answers, strict=client.offline)
+    asked: dict[str, set[int]] = {}
+    for (cui, _), hit in found.hits.items():
+        asked.setdefault(cui, set()).update(hit.pmids)
+    links = {
+        cui: link
+        if cui not in found.mesh
+        else replace(link, also=evidence.mesh_term(found.mesh[cui]))
+        for cui, link in found.links.items()
+    }
+    modified = incremental.modified_pmids(
+        client, links, asked, held, since=carry.since, page_size=settings.search_page_size
+    )
+    return incremental.split(requested, held, modified), held
 
 
 def _extract_concepts(client: EutilsClient, settings: Settings, options: BuildOptions) -> _Found:
@@ -503,6 +669,8 @@ def _manifest(
         ),
         per_category_limit=options.per_category,
         pmids=accounting(requested, articles),
+        carried=articles.carried_from,
+        incremental=articles.incremental,
         warnings=tuple(sorted(articles.warnings)),
         ncbi=releases(dbinfo),
         responses=response_entries(client),

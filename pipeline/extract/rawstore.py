@@ -164,6 +164,16 @@ class RawStore:
         body = self._body(request, answer)
         return body, StoredResponse(request.utility, request.key, sha256, len(body), answer.run)
 
+    def answer_body(self, utility: str, key: str, sha256: str) -> tuple[bytes, Entry] | None:
+        """That answer to the request keyed ``key``, and the request's entry (its
+        parameters); None when the store no longer holds it."""
+        entry = self.entry(utility, key)
+        answer = next((a for a in entry.answers if a.sha256 == sha256), None)
+        if answer is None:
+            return None
+        request = EutilsRequest.make(utility, **entry.params)
+        return self._body(request, answer), entry
+
     def entry(self, utility: str, key: str) -> Entry:
         """The request's answers: the earlier layout's entry first, then the new ones."""
         legacy = self._legacy_entry(utility, key)

@@ -23,9 +23,7 @@ class EutilsRequest:
     params: tuple[tuple[str, str], ...]
 
     @classmethod
-    def make(
-        cls, utility: str, **params: str | int | Sequence[str | int] | None
-    ) -> EutilsRequest:
+    def make(cls, utility: str, **params: str | int | Sequence[str | int] | None) -> EutilsRequest:
         """A list value is sent as a repeated parameter (``id=1&id=2``): for elink,
         one link per id, where ``id=1,2`` would merge the ids' links into one set."""
         if utility not in UTILITIES:

@@ -198,9 +198,7 @@ def parse_elink_histories(root: etree._Element, uids: Sequence[int]) -> dict[int
     return out
 
 
-def _linkset_history(
-    linkset: etree._Element, uid: int, session: str | None = None
-) -> LinkHistory:
+def _linkset_history(linkset: etree._Element, uid: int, session: str | None = None) -> LinkHistory:
     webenv = _text(linkset.find("WebEnv")) or session
     for hist in linkset.iterfind("LinkSetDbHistory"):
         if _text(hist.find("LinkName")) not in (None, "medgen_pubmed"):

@@ -334,6 +334,17 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class Incremental:
+    """How ``build --incremental`` made the snapshot from its parent."""
+
+    since: str  # YYYY/MM/DD: where the modification-date search started
+    last_full: str  # created_at of the last full build the chain of parents goes back to
+    new: tuple[int, ...]  # PMIDs fetched because the parent held no record of them
+    modified: tuple[int, ...]  # held, and fetched again: PubMed modified them since
+    carried: int  # PMIDs whose records were read from the parent's answers
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     source: str  # one of SOURCES
     concepts: Concepts
@@ -348,6 +359,10 @@ class Manifest:
     bulk: Bulk | None = None
     run: Run | None = None  # None: a format 1 manifest
     parent: str | None = None  # the snapshot `current` named when the run started
+    # build --incremental: the efetch answers of earlier nights whose records it
+    # carried, in precedence order (a PMID's record comes from the first holding it).
+    carried: tuple[Response, ...] = ()
+    incremental: Incremental | None = None
     format: int = MANIFEST_FORMAT
     files: Mapping[str, FileEntry] = field(default_factory=dict)
     # Set when published.
@@ -390,6 +405,8 @@ def manifest_object(m: Manifest) -> dict[str, Json]:
         "responses": [_plain(r) for r in m.responses],
         "versions": dict(sorted(m.versions.items())),
         "bulk": None if m.bulk is None else _bulk_object(m.bulk),
+        "carried": [_plain(r) for r in m.carried],
+        "incremental": None if m.incremental is None else _plain(m.incremental),
         "files": {k: _plain(v) for k, v in sorted(m.files.items())},
     }
     published = {"snapshot_id": m.snapshot_id, "created_at": m.created_at}
@@ -491,10 +508,10 @@ def parse_manifest(
             db: DbRelease(r.opt_text("db_build"), r.opt_text("last_update"))
             for db, r in top.obj("ncbi", default={} if old else _REQUIRED).members()
         },
-        responses=tuple(
-            Response(r.text("utility"), r.text("key"), r.text("sha256"), r.count("bytes"))
-            for r in top.objs("responses", default=() if old else _REQUIRED)
-        ),
+        responses=_responses(top, "responses", default=() if old else _REQUIRED),
+        # Manifests before incremental builds have neither key.
+        carried=_responses(top, "carried", default=()),
+        incremental=_incremental(top.opt_obj("incremental", default=None)),
         versions=top.obj("versions").text_values(),
         bulk=None if bulk is None else _bulk(bulk, old),
         run=None if run is None else _run(run),
@@ -504,6 +521,25 @@ def parse_manifest(
         snapshot_id=top.text("snapshot_id"),
         created_at=top.text("created_at"),
         content_hash=top.text("content_hash"),
+    )
+
+
+def _responses(top: _Fields, key: str, default: Any) -> tuple[Response, ...]:
+    return tuple(
+        Response(r.text("utility"), r.text("key"), r.text("sha256"), r.count("bytes"))
+        for r in top.objs(key, default=default)
+    )
+
+
+def _incremental(f: _Fields | None) -> Incremental | None:
+    if f is None:
+        return None
+    return Incremental(
+        since=f.text("since"),
+        last_full=f.text("last_full"),
+        new=f.counts("new"),
+        modified=f.counts("modified"),
+        carried=f.count("carried"),
     )
 
 

@@ -61,7 +61,7 @@ def snapshot_info(out_dir: Path, snapshot_id: str, *, current: bool) -> Snapshot
         rows=sum(f.rows for f in manifest.files.values()),
         bytes=sum(f.bytes for f in manifest.files.values()),
         current=current,
-        answers=frozenset(r.sha256 for r in manifest.responses),
+        answers=frozenset(r.sha256 for r in (*manifest.responses, *manifest.carried)),
     )
 
 

@@ -1,0 +1,161 @@
+"""build --incremental over a world that changed between two nights, against the fake server.
+
+Night 2 (tests/fakes/changing_world.py): new linked PMIDs, four records modified
+(with that night's modification date), a link removed and a concept added.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.gc import gc
+from pipeline.load.manifest import load_manifest
+from pipeline.load.snapshot import current_snapshot, verify
+from pipeline.runner import (
+    BuildResult,
+    IncrementalPlan,
+    build,
+    describe_incremental_plan,
+    plan_incremental,
+)
+from tests.fakes.changing_world import NIGHT_ONE, NIGHT_TWO, NightTwo, night_one, night_two
+from tests.fakes.eutils_server import FakeEutils, RecordedRequest
+from tests.fakes.nights import parquet_bytes, rebuild_night
+from tests.support import build_live, live_settings, options
+
+
+def _today() -> tuple[int, int, int]:
+    now = datetime.now(UTC)
+    return now.year, now.month, now.day
+
+
+@dataclass
+class Nights:
+    out: Path
+    one: BuildResult
+    two: BuildResult
+    full: BuildResult  # night 2 built in full, over a copy of night 1's output
+    changed: NightTwo
+    plan: IncrementalPlan
+    sent: list[RecordedRequest]
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory) -> Nights:
+    tmp = tmp_path_factory.mktemp("incremental")
+    out, copy = tmp / "out", tmp / "full"
+    world = night_one()
+    with FakeEutils(world) as fake:
+        one = build_live(fake, out, *NIGHT_ONE)
+        shutil.copytree(out, copy, symlinks=True)
+        changed = night_two(world, modified_on=_today())
+        found = plan_incremental(
+            live_settings(fake, out), options(out, *NIGHT_TWO, incremental=True)
+        )
+        assert isinstance(found, IncrementalPlan), found
+        before = len(fake.requests)
+        two = build_live(fake, out, *NIGHT_TWO, incremental=True)
+        sent = fake.requests[before:]
+        full = build_live(fake, copy, *NIGHT_TWO)
+    return Nights(out, one, two, full, changed, found, sent)
+
+
+def _efetched(sent: list[RecordedRequest]) -> list[int]:
+    return [int(p) for r in sent if r.utility == "efetch" for p in r.params["id"].split(",")]
+
+
+def test_night_two_incremental_publishes_the_tables_of_a_full_build(nights: Nights):
+    assert nights.two.manifest["run"]["mode"] == "incremental"
+    assert nights.full.manifest["run"]["mode"] == "full"
+    incremental, full = parquet_bytes(nights.two.snapshot), parquet_bytes(nights.full.snapshot)
+    assert incremental.keys() == full.keys()
+    assert [name for name in incremental if incremental[name] != full[name]] == []
+    titles = pq.read_table(nights.two.snapshot / "articles", columns=["pmid", "title"])
+    corrected = {p for p, t in zip(*titles.to_pydict().values(), strict=True) if "corrected" in t}
+    assert corrected == nights.changed.modified  # what changed is there, not last night's
+
+
+def test_night_two_efetches_only_the_new_and_the_modified_pmids(nights: Nights):
+    fetched = _efetched(nights.sent)
+    assert len(fetched) == len(set(fetched))
+    assert set(fetched) == nights.changed.new | nights.changed.modified
+    section = nights.two.manifest["incremental"]
+    assert set(section["new"]) == nights.changed.new
+    assert set(section["modified"]) == nights.changed.modified
+    assert section["carried"] == nights.two.manifest["pmids"]["requested"] - len(fetched)
+
+
+def test_night_two_sends_no_more_requests_than_its_dry_run_plan(nights: Nights):
+    assert len(nights.sent) <= nights.plan.requests
+    assert set(nights.plan.split.fetch) == set(_efetched(nights.sent))
+    text = describe_incremental_plan(nights.plan)
+    assert f"incremental over {nights.one.snapshot.name}" in text
+    assert f"{len(nights.changed.new)} new and {len(nights.changed.modified)} modified" in text
+
+
+def test_night_two_names_its_parent_and_the_answers_it_carried(nights: Nights):
+    manifest = load_manifest(nights.two.snapshot)
+    assert manifest.parent == nights.one.snapshot.name
+    night_one_answers = {r.sha256 for r in load_manifest(nights.one.snapshot).responses}
+    assert manifest.carried
+    assert {r.sha256 for r in manifest.carried} <= night_one_answers
+    assert manifest.run is not None
+    assert manifest.run.arguments["modified_since"] == manifest.incremental.since  # type: ignore[union-attr]
+
+
+def test_an_incremental_snapshot_is_rebuilt_byte_for_byte(nights: Nights, tmp_path: Path):
+    for night in (nights.one, nights.two):
+        rebuilt = rebuild_night(nights.out, night, tmp_path / night.snapshot.name)
+        assert rebuilt.differing == ()
+        assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(night.snapshot)
+
+
+def test_after_gc_keep_1_current_verifies_and_is_rebuilt(nights: Nights, tmp_path: Path):
+    out = tmp_path / "out"
+    shutil.copytree(nights.out, out, symlinks=True)
+    result = gc(out, out / "raw", keep=1)
+    assert [s.id for s in result.removed] == [nights.one.snapshot.name]
+    current = current_snapshot(out)
+    verify(current)
+    rebuilt = rebuild_night(out, _result_at(nights.two, current), tmp_path / "rebuilt")
+    assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(nights.two.snapshot)
+
+
+def _result_at(night: BuildResult, snapshot: Path) -> BuildResult:
+    return BuildResult(snapshot, night.manifest, night.failures)
+
+
+def test_full_forces_a_complete_refetch(tmp_path: Path):
+    out = tmp_path / "out"
+    with FakeEutils(night_one()) as fake:
+        one = build_live(fake, out, *NIGHT_ONE)
+        before = len(fake.requests)
+        again = build_live(fake, out, *NIGHT_ONE, incremental=True, full=True)
+        fetched = _efetched(fake.requests[before:])
+    assert again.manifest["run"]["mode"] == "full"
+    assert len(fetched) == one.manifest["pmids"]["requested"]
+    assert any("--full was given" in w for w in again.manifest["warnings"])
+
+
+def test_an_incremental_run_is_full_when_the_last_full_build_is_too_old(tmp_path: Path):
+    out = tmp_path / "out"
+    with FakeEutils(night_one()) as fake:
+        build_live(fake, out, *NIGHT_ONE)
+        later = datetime(2999, 1, 1, tzinfo=UTC)
+        settings = live_settings(fake, out)
+        again = build(settings, options(out, *NIGHT_ONE, incremental=True), now=later)
+    assert again.manifest["run"]["mode"] == "full"
+    assert any("full_every_days = 7" in w for w in again.manifest["warnings"])
+
+
+def test_an_incremental_run_without_a_current_snapshot_is_a_full_one(tmp_path: Path):
+    with FakeEutils(night_one()) as fake:
+        first = build_live(fake, tmp_path / "out", *NIGHT_ONE, incremental=True)
+    assert first.manifest["run"]["mode"] == "full"
+    assert any("has no current snapshot" in w for w in first.manifest["warnings"])
