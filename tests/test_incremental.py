@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner, Result
 
+from pipeline.cli import main
 from pipeline.gc import gc
 from pipeline.load.manifest import load_manifest
 from pipeline.load.snapshot import current_snapshot, verify
@@ -24,10 +26,17 @@ from pipeline.runner import (
     describe_incremental_plan,
     plan_incremental,
 )
-from tests.fakes.changing_world import NIGHT_ONE, NIGHT_TWO, NightTwo, night_one, night_two
+from tests.conftest import cache_env
+from tests.fakes.changing_world import (
+    NIGHT_ONE,
+    NIGHT_TWO,
+    NightTwo,
+    night_one,
+    night_two,
+)
 from tests.fakes.eutils_server import FakeEutils, RecordedRequest
 from tests.fakes.nights import parquet_bytes, rebuild_night
-from tests.support import build_live, live_settings, options
+from tests.support import TEST_EMAIL, build_live, live_settings, options
 
 
 def _today() -> tuple[int, int, int]:
@@ -159,3 +168,30 @@ def test_an_incremental_run_without_a_current_snapshot_is_a_full_one(tmp_path: P
         first = build_live(fake, tmp_path / "out", *NIGHT_ONE, incremental=True)
     assert first.manifest["run"]["mode"] == "full"
     assert any("has no current snapshot" in w for w in first.manifest["warnings"])
+
+
+def test_the_cli_plans_and_makes_an_incremental_night(tmp_path: Path):
+    out = str(tmp_path / "out")
+    config = tmp_path / "fast.toml"
+    config.write_text("[ncbi]\nrate_limit = 200.0\n")  # the fake is not NCBI: no 3/s
+    world = night_one()
+    with FakeEutils(world) as fake:
+        env = {"NCBI_EUTILS_URL": fake.base_url, "NCBI_EMAIL": TEST_EMAIL, **cache_env()}
+        concepts = [arg for cui in NIGHT_ONE for arg in ("--concept", cui)]
+
+        def invoke(*args: str) -> Result:
+            return CliRunner().invoke(
+                main, ["build", *concepts, "--out", out, "--config", str(config), *args], env=env
+            )
+
+        assert invoke().exit_code == 0
+        changed = night_two(world, modified_on=_today())
+        before = len(fake.requests)
+        dry = invoke("--incremental", "--dry-run")
+        assert not [r for r in fake.requests[before:] if r.utility == "efetch"]
+        night = invoke("--incremental")
+    assert dry.exit_code == 0, dry.output
+    assert "plan: incremental over " in dry.output
+    assert f"0 new and {len(changed.modified)} modified to fetch" in dry.output
+    assert night.exit_code == 0, night.output
+    assert load_manifest(Path(night.stdout.strip())).run.mode == "incremental"  # type: ignore[union-attr]
