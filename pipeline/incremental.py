@@ -47,10 +47,15 @@ class Carry:
     answers: tuple[Response, ...]
 
 
-def decide(settings: Settings, *, full: bool, now: datetime) -> tuple[Carry | None, str]:
+def decide(
+    settings: Settings, *, full: bool, offline: bool, now: datetime
+) -> tuple[Carry | None, str]:
     """(the carry, "") for an incremental build, or (None, why it is a full one)."""
     if full:
         return None, "--full was given"
+    if offline:
+        # The store holds last night's answers, not what PubMed modified since.
+        return None, "--offline: the modification-date search needs NCBI"
     parent = layout.current_name(settings.out_dir)
     if parent is None:
         return None, f"{settings.out_dir} has no current snapshot"

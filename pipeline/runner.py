@@ -294,7 +294,9 @@ def plan_incremental(
     settings: Settings, options: BuildOptions, now: datetime | None = None
 ) -> IncrementalPlan | tuple[Plan, str]:
     """The incremental plan, or (the full build's plan, why it would be full)."""
-    carry, why = incremental.decide(settings, full=options.full, now=now or datetime.now(UTC))
+    carry, why = incremental.decide(
+        settings, full=options.full, offline=options.offline, now=now or datetime.now(UTC)
+    )
     if carry is None:
         return plan(settings, options), why
     client = make_client(settings, options, dry_run=True)
@@ -404,7 +406,9 @@ def _carry(
 ) -> tuple[incremental.Carry | None, str]:
     if carry is not None or not options.incremental:
         return carry, ""
-    carry, why = incremental.decide(settings, full=options.full, now=now or datetime.now(UTC))
+    carry, why = incremental.decide(
+        settings, full=options.full, offline=options.offline, now=now or datetime.now(UTC)
+    )
     if carry is None:
         log.warning("a full build, not an incremental one: %s", why)
     else:

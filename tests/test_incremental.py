@@ -195,3 +195,13 @@ def test_the_cli_plans_and_makes_an_incremental_night(tmp_path: Path):
     assert f"0 new and {len(changed.modified)} modified to fetch" in dry.output
     assert night.exit_code == 0, night.output
     assert load_manifest(Path(night.stdout.strip())).run.mode == "incremental"  # type: ignore[union-attr]
+
+
+def test_an_offline_incremental_run_is_a_full_one_from_the_store(tmp_path: Path):
+    out = tmp_path / "out"
+    with FakeEutils(night_one()) as fake:
+        one = build_live(fake, out, *NIGHT_ONE)
+        again = build_live(fake, out, *NIGHT_ONE, incremental=True, offline=True)
+    assert again.manifest["run"]["mode"] == "full"
+    assert any("--offline" in w for w in again.manifest["warnings"])
+    assert parquet_bytes(again.snapshot) == parquet_bytes(one.snapshot)
