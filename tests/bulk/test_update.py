@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.bulk.medgen import read_medgen
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import load_settings
 from pipeline.errors import NoSnapshotError, UpdateRefusedError
@@ -23,6 +24,9 @@ from tests.bulk.test_bulk import (
     rows,
     write_baseline_and_update,
 )
+from tests.fakes.dataset import pubmed_article
+from tests.test_evidence import CUI as MESH_CUI
+from tests.test_evidence import SUPPLEMENTARY, write_files
 
 BUMPED, DROPPED, MOVED = 37199372, 3528962, 38905635
 REJECTED, ABSENT = 40000001, 40000002  # linked; one only as an unreadable record, one nowhere
@@ -226,3 +230,29 @@ def test_an_update_refuses_a_snapshot_without_the_articles_table(tmp_path):
     write_second_update(ftp)
     with pytest.raises(UpdateRefusedError, match=r"articles\.pmid_version"):
         bulk(out, ftp, tables=("authors", "citations"), update=True)
+
+
+def test_an_update_with_mesh_evidence_gives_the_citations_a_full_bulk_gives(tmp_path):
+    links, files, baseline = write_files(tmp_path / "files")
+    medgen = read_medgen([ConceptRef("cui", MESH_CUI)], links, None, None, files)
+
+    def mesh_bulk(out: Path, *pubmed: Path, update: bool = False) -> dict[str, Any]:
+        settings = load_settings(env={}, overrides={"out_dir": out})
+        options = BulkOptions(
+            pubmed=pubmed, executor="serial", evidence=("medgen", "mesh"), update=update
+        )
+        return bulk_build(settings, medgen, options)[1]
+
+    mesh_bulk(tmp_path / "out", baseline)
+    # Made here: a new record indexed with the concept's supplementary concept, and a
+    # linked record issued again without it (it loses its MeSH mark).
+    update = tmp_path / "files" / "pubmed26n0002.xml.gz"
+    body = pubmed_article(107, year=2025, supplementary=((SUPPLEMENTARY, "Rare syndrome"),))
+    body += pubmed_article(102, year=2021, title="Issued again without MeSH.")
+    update.write_bytes(gzip.compress(f"<PubmedArticleSet>{body}</PubmedArticleSet>".encode()))
+    updated = mesh_bulk(tmp_path / "out", baseline, update, update=True)
+    expected = mesh_bulk(tmp_path / "full", baseline, update)
+    assert updated["files"] == expected["files"]
+    assert updated["content_hash"] == expected["content_hash"]
+    counts = updated["categories"]["per_concept"][f"{MESH_CUI}/linked"]["evidence"]
+    assert counts == {"medgen_link": 2, "mesh": 4, "mesh_major": 1}  # 107 in, 102 out
