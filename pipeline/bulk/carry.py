@@ -7,7 +7,9 @@ So the snapshot stands in for those files as one parse at index 0 (its PMIDs and
 and the same fold decides what survives. Its rows are then read back, row group
 by row group, and filtered as a file's part would be: a full run writes one row
 group per file (see ``parquet.write_parquet_stream``), so keeping the snapshot's
-row groups as they are gives the same file, byte for byte.
+row groups as they are gives the same file, byte for byte, when the snapshot was
+written by the same medgen-etl and pyarrow (another writer may lay out the same
+rows otherwise; the values are the same whatever wrote them).
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ from pipeline.load.snapshot import PART
 from pipeline.transform.citations import source_string
 
 INDEX = 0  # the snapshot's place in the fold: before every new file (they start at 1)
-# pyarrow's most rows per row group: a file's part longer than this was written
-# as several groups, which are read back as that one part again.
-WRITER_ROW_GROUP = 1024 * 1024
 # Citation fields an articles column holds as it is.
 _DIRECT = (
     *("pmid", "title", "journal", "pub_year", "doi", "doi_display", "pmcid", "epub_date"),
@@ -65,7 +64,7 @@ class Carried:
             for part in self.rows("articles", winners):
                 yield staged_journal_rows(part)
             return
-        for part in _file_parts(self.snapshot.row_groups(f"{name}/{PART}")):
+        for part in self.snapshot.row_groups(f"{name}/{PART}"):
             yield surviving_rows(name, part, INDEX, winners)
 
     def rejected_pmids(self) -> set[int]:
@@ -124,18 +123,6 @@ def with_old_deletions(winners: Winners, deleted: Iterable[int]) -> Winners:
     """``winners`` with the deletions the snapshot recorded that no new file undid."""
     gone = {p for p in deleted if p not in winners}
     return dataclasses.replace(winners, deleted=winners.deleted | gone)
-
-
-def _file_parts(groups: Iterable[pa.Table]) -> Iterator[pa.Table]:
-    """Row groups joined back into the parts they were written from."""
-    held: list[pa.Table] = []
-    for group in groups:
-        held.append(group)
-        if group.num_rows != WRITER_ROW_GROUP:
-            yield pa.concat_tables(held) if len(held) > 1 else group
-            held = []
-    if held:
-        yield pa.concat_tables(held)
 
 
 def staged_journal_rows(articles: pa.Table) -> pa.Table:

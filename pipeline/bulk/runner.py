@@ -8,6 +8,10 @@
 
 Accounting is the same as ``build``: requested = loaded + rejected + missing,
 where requested is every PMID the citations ask for.
+
+``--update`` parses only the files the current snapshot does not list; the
+snapshot stands in for the others (update.py decides whether it may, carry.py
+reads it back).
 """
 
 from __future__ import annotations
@@ -172,12 +176,12 @@ def bulk_build(
         start = _start(settings, medgen, options)
         carry = None
         if options.update:
-            carry = _carry(settings, medgen, options, start, files)
-            if carry is None:
+            planned = _carry(settings, medgen, options, start, files)
+            if planned is None:
                 current = settings.out_dir / layout.SNAPSHOTS / str(start.parent)
                 return current, read_manifest(current)
+            carry, files = planned
             start = dataclasses.replace(start, mode=UPDATE_MODE)
-            files = files[len(carry.files) :]
         work = make_dir(settings.out_dir, WORK_PREFIX, 0o700)
         try:
             parsed = _parse_all(files, medgen, options, work, carry)
@@ -216,8 +220,9 @@ def _carry(
     options: BulkOptions,
     start: RunStart,
     files: Sequence[Path],
-) -> Carried | None:
-    """The current snapshot to extend, or None (said in the log) when no file is new."""
+) -> tuple[Carried, tuple[Path, ...]] | None:
+    """The current snapshot to extend and the files to apply over it, or None (said in
+    the log) when no file is new."""
     categories = settings.categories if options.online else OFFLINE_CATEGORIES
     sources = medgen_files(medgen.sources)
     plan = plan_update(settings.out_dir, start.parent, files, start.arguments, sources, categories)
@@ -229,7 +234,7 @@ def _carry(
         )
         return None
     log.info("--update: %d new PubMed file(s) over %s", len(plan.new), start.parent)
-    return carried(plan.snapshot, plan.carried, evidence.MESH in options.evidence)
+    return carried(plan.snapshot, plan.carried, evidence.MESH in options.evidence), plan.new
 
 
 def _parse_all(
