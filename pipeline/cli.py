@@ -530,6 +530,12 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
 @click.option("--wait-lock", is_flag=True)
 @click.option("--tables", "table_spec", metavar="A,B,...", help=_TABLES_HELP)
 @click.option("--evidence", "evidence_spec", metavar="A,B", default="medgen", help=_EVIDENCE_HELP)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Apply only the PubMed files the current snapshot does not list, over it "
+    "(same other arguments as the bulk that made it).",
+)
 @handled
 def bulk_command(
     concepts: tuple[str, ...],
@@ -557,6 +563,7 @@ def bulk_command(
     wait_lock: bool,
     table_spec: str | None,
     evidence_spec: str,
+    update: bool,
 ) -> None:
     """Build a snapshot from MedGen and PubMed bulk files; print its path.
 
@@ -599,6 +606,7 @@ def bulk_command(
         wait_lock=wait_lock,
         tables=selected,
         evidence=sources,
+        update=update,
     )
     snapshot, _ = bulk_build(settings, medgen, options)
     click.echo(str(snapshot))

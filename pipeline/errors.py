@@ -8,6 +8,8 @@ the CLI turns them into messages and exit codes.
 
     MedgenEtlError
     ├── UsageError              bad arguments or concept references      (2)
+    │   └── UpdateRefusedError  bulk --update cannot carry the current snapshot forward
+    │                           exactly: a full bulk is needed (2)
     ├── ConfigError             bad config file, missing NCBI_EMAIL      (78)
     ├── NcbiError               anything E-utilities answered or failed
     │   ├── TransientError      worth retrying: 429, 5xx, timeouts, resets, truncated bodies (75)
@@ -46,6 +48,10 @@ class MedgenEtlError(Exception):
 
 class UsageError(MedgenEtlError):
     exit_code = 2
+
+
+class UpdateRefusedError(UsageError):
+    """``bulk --update`` over a snapshot it cannot extend exactly (the message says why)."""
 
 
 class ConfigError(MedgenEtlError):

@@ -8,10 +8,15 @@
 
 Accounting is the same as ``build``: requested = loaded + rejected + missing,
 where requested is every PMID the citations ask for.
+
+``--update`` parses only the files the current snapshot does not list; the
+snapshot stands in for the others (update.py decides whether it may, carry.py
+reads it back).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import shutil
@@ -25,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline import wiring
+from pipeline.bulk.carry import Carried, carried, with_old_deletions
 from pipeline.bulk.citations import category_slices, order_links, select_category, type_flags
 from pipeline.bulk.concept_files import ConceptFileReader, detail_parts, detail_warnings
 from pipeline.bulk.evidence import (
@@ -38,11 +44,12 @@ from pipeline.bulk.executors import make_executor
 from pipeline.bulk.merge import Winners, choose, surviving_rows
 from pipeline.bulk.parse import CITE_FIELDS, CITE_FIELDS_SCHEMA, FileParse, parse_file
 from pipeline.bulk.pmidset import PmidSet
+from pipeline.bulk.update import UPDATE_MODE, plan_update
 from pipeline.config import Settings, categories_hash
 from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.evidence import search_with_evidence
-from pipeline.load import schemas, tables
+from pipeline.load import layout, schemas, tables
 from pipeline.load.journals import unique_journals
 from pipeline.load.layout import WORK_PREFIX, claim_output, make_dir
 from pipeline.load.manifest import (
@@ -57,6 +64,7 @@ from pipeline.load.manifest import (
     Manifest,
     Pmids,
     PubmedFile,
+    read_manifest,
 )
 from pipeline.load.parquet import read_parquet
 from pipeline.load.snapshot import SnapshotWriter
@@ -117,6 +125,8 @@ class BulkOptions:
     tables: tuple[str, ...] = schemas.SELECTABLE
     # Where citations come from (--evidence): medgen links, and the concepts' MeSH ids.
     evidence: tuple[str, ...] = evidence.DEFAULT
+    # --update: only the files the current snapshot does not list, over it (update.py).
+    update: bool = False
 
 
 @dataclass
@@ -125,6 +135,7 @@ class _Parsed:
     winners: Winners
     work_dir: Path
     warnings: dict[str, None] = field(default_factory=dict)
+    carried: Carried | None = None  # --update: the current snapshot, before ``parses``
 
 
 def order_pubmed_files(paths: Sequence[Path]) -> tuple[Path, ...]:
@@ -163,9 +174,17 @@ def bulk_build(
     raw_dir = (options.raw_dir or settings.out_dir / "raw") if options.online else None
     with claim_output(settings.out_dir, raw_dir=raw_dir, wait=options.wait_lock):
         start = _start(settings, medgen, options)
+        carry = None
+        if options.update:
+            planned = _carry(settings, medgen, options, start, files)
+            if planned is None:
+                current = settings.out_dir / layout.SNAPSHOTS / str(start.parent)
+                return current, read_manifest(current)
+            carry, files = planned
+            start = dataclasses.replace(start, mode=UPDATE_MODE)
         work = make_dir(settings.out_dir, WORK_PREFIX, 0o700)
         try:
-            parsed = _parse_all(files, medgen, options, work)
+            parsed = _parse_all(files, medgen, options, work, carry)
             online = None
             if options.online:
                 online = _online(settings, medgen, options, parsed, client)
@@ -195,9 +214,37 @@ def _start(settings: Settings, medgen: MedgenInput, options: BulkOptions) -> Run
     return start_run("bulk", options, settings, given)
 
 
+def _carry(
+    settings: Settings,
+    medgen: MedgenInput,
+    options: BulkOptions,
+    start: RunStart,
+    files: Sequence[Path],
+) -> tuple[Carried, tuple[Path, ...]] | None:
+    """The current snapshot to extend and the files to apply over it, or None (said in
+    the log) when no file is new."""
+    categories = settings.categories if options.online else OFFLINE_CATEGORIES
+    sources = medgen_files(medgen.sources)
+    plan = plan_update(settings.out_dir, start.parent, files, start.arguments, sources, categories)
+    if not plan.new:
+        log.warning(
+            "--update: every PubMed file given is one the current snapshot %s lists: "
+            "nothing new, nothing published",
+            start.parent,
+        )
+        return None
+    log.info("--update: %d new PubMed file(s) over %s", len(plan.new), start.parent)
+    return carried(plan.snapshot, plan.carried, evidence.MESH in options.evidence), plan.new
+
+
 def _parse_all(
-    files: Sequence[Path], medgen: MedgenInput, options: BulkOptions, work: Path
+    files: Sequence[Path],
+    medgen: MedgenInput,
+    options: BulkOptions,
+    work: Path,
+    carry: Carried | None = None,
 ) -> _Parsed:
+    """Every file parsed; with ``carry``, the files after those it was built from."""
     keep: Container[int]
     if medgen.link_table is not None:
         keep = PmidSet(medgen.link_table["pmid"].to_numpy())
@@ -207,17 +254,22 @@ def _parse_all(
         keep = MeshKeep(keep, wanted_mesh_ids(c.mesh_ids for _, c in medgen.concepts))
     executor = make_executor(options.executor, workers=options.workers, scheduler=options.scheduler)
     n = len(files)
+    first = 0 if carry is None else len(carry.files)  # the indices a full run gives them
     parses = executor.map(
         parse_file,
         [str(f) for f in files],
-        list(range(n)),
+        list(range(first, first + n)),
         [str(work)] * n,
         [keep] * n,
         [options.tables] * n,
     )
     log.info("parsed %d files: %d records kept", n, sum(len(p.pmids) for p in parses))
     warnings = dict.fromkeys(w for p in parses for w in p.warnings)
-    return _Parsed(list(parses), choose(parses), work, warnings)
+    if carry is None:
+        return _Parsed(list(parses), choose(parses), work, warnings)
+    winners = choose([carry.parse, *parses])
+    winners = with_old_deletions(winners, carry.manifest.pmids.deleted_pmids)
+    return _Parsed(list(parses), winners, work, warnings, carry)
 
 
 # ------------------------------------------------------------------ online
@@ -367,6 +419,8 @@ def _citation_table(
 
 
 def _part_stream(name: str, parsed: _Parsed) -> Iterator[pa.Table]:
+    if parsed.carried is not None:
+        yield from parsed.carried.rows(name, parsed.winners)
     for parse in sorted(parsed.parses, key=lambda p: p.index):
         path = parse.parts.get(name)
         if path is not None:
@@ -504,7 +558,8 @@ def _all_concepts_citations(
 
 def _cite_fields_table(parsed: _Parsed) -> pa.Table:
     """The winning records' citation fields, one row per PMID, as one table."""
-    parts = [
+    carried = [] if parsed.carried is None else list(parsed.carried.cite_fields(parsed.winners))
+    parts = carried + [
         surviving_rows(
             CITE_FIELDS,
             read_parquet(Path(parse.parts[CITE_FIELDS]), parse.parts[CITE_FIELDS]),
@@ -519,7 +574,8 @@ def _cite_fields_table(parsed: _Parsed) -> pa.Table:
 
 def _rejected_pmids(parsed: _Parsed) -> set[int]:
     """The PMIDs of unreadable records in any file (those whose PMID could be read)."""
-    return {pmid for parse in parsed.parses for pmid in parse.rejected_pmids}
+    found = {pmid for parse in parsed.parses for pmid in parse.rejected_pmids}
+    return found if parsed.carried is None else found | parsed.carried.rejected_pmids()
 
 
 def _manifest(
@@ -531,6 +587,17 @@ def _manifest(
     online: _Online | None,
 ) -> Manifest:
     details = medgen.details
+    before = parsed.carried.manifest if parsed.carried is not None else None
+    files = () if parsed.carried is None else parsed.carried.files
+    files += tuple(
+        PubmedFile(p.source, p.index, len(p.pmids), len(p.deleted), p.bytes, p.sha256)
+        for p in parsed.parses
+    )
+    unattributed = sum(p.rejects - len(p.rejected_pmids) for p in parsed.parses)
+    warnings = {*parsed.warnings, *medgen.warnings, *detail_warnings(details)}
+    if before is not None:  # what the files it was built from said
+        unattributed += before.pmids.unattributed_rejects
+        warnings.update(before.warnings)
     return Manifest(
         source="bulk",
         concepts=Concepts(
@@ -556,18 +623,15 @@ def _manifest(
             missing=len(accounts.missing),
             missing_pmids=tuple(accounts.missing),
             deleted_pmids=tuple(accounts.deleted),
-            unattributed_rejects=sum(p.rejects - len(p.rejected_pmids) for p in parsed.parses),
+            unattributed_rejects=unattributed,
             fetched_by_efetch=online.fetched if online is not None else 0,
         ),
         bulk=Bulk(
-            files=tuple(
-                PubmedFile(p.source, p.index, len(p.pmids), len(p.deleted), p.bytes, p.sha256)
-                for p in parsed.parses
-            ),
+            files=files,
             medgen_files=medgen_files(medgen.sources),
             concept_files=None if details is None else _concept_file_counts(details),
         ),
-        warnings=tuple(sorted({*parsed.warnings, *medgen.warnings, *detail_warnings(details)})),
+        warnings=tuple(sorted(warnings)),
         ncbi={} if online is None else releases(online.dbinfo),
         responses=() if online is None else response_entries(online.client),
         versions=library_versions(),

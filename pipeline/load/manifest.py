@@ -328,7 +328,7 @@ class Run:
     """The run that made the snapshot (never a secret, nor the contact address)."""
 
     command: str  # "build" or "bulk"
-    mode: str  # "full": every answer read for this run
+    mode: str  # "full": every answer read for this run; "update": bulk --update over `parent`
     version: str  # medgen-etl's
     arguments: Mapping[str, Json]
 

@@ -72,10 +72,12 @@ def write_parquet(table: pa.Table, path: Path) -> FileEntry:
 
 
 def write_parquet_stream(schema: pa.Schema, parts: Iterable[pa.Table], path: Path) -> FileEntry:
-    """Many tables into one file, one row group at a time: memory holds one part.
+    """Many tables into one file, one row group per part: memory holds one part.
 
-    Empty parts write nothing: the file depends on the rows alone, not on how a
-    caller happened to cut them (no parts and one empty part give the same bytes).
+    Empty parts write nothing, and each part is written as one chunk: the file
+    depends on the rows of each part alone, not on how a caller happened to cut or
+    read them (no parts and one empty part give the same bytes), and each part can
+    be read back as the row group it became.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
@@ -83,7 +85,11 @@ def write_parquet_stream(schema: pa.Schema, parts: Iterable[pa.Table], path: Pat
         for part in parts:
             if part.num_rows == 0:
                 continue
-            writer.write_table(part.cast(schema) if part.schema != schema else part)
+            # One chunk per column: the writer cuts pages at its batches, which restart
+            # at each chunk, so the bytes would depend on how the part's rows were read.
+            # One row group per part (pyarrow's cap, 64Mi rows, is far above any part).
+            part = part.cast(schema) if part.schema != schema else part
+            writer.write_table(part.combine_chunks(), row_group_size=part.num_rows)
             rows += part.num_rows
     fsync_path(path)
     return FileEntry(rows, path.stat().st_size, sha256_file(path))

@@ -10,13 +10,14 @@ covers a changed footer as well as a changed page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.errors import UsageError, VerifyError
 from pipeline.load.manifest import MANIFEST, Manifest, checked_file, load_manifest
@@ -50,6 +51,27 @@ class PublishedSnapshot:
                 f"{self.path / rel}: {table.num_rows} rows, manifest says {want.rows}"
             )
         return table
+
+    def row_groups(self, rel: str, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
+        """The file's row groups in order, one at a time (memory holds one), after the
+        same size and sha256 check as ``read``; ``columns``: only these."""
+        want = self.files.get(rel)
+        if want is None:
+            raise VerifyError(f"{self.path / MANIFEST} lists no {rel}")
+        rows = 0
+        try:
+            with checked_file(self.path, rel, want) as source:
+                parquet = pq.ParquetFile(source, page_checksum_verification=True)
+                for index in range(parquet.num_row_groups):
+                    group = parquet.read_row_group(index, columns=columns)
+                    rows += group.num_rows
+                    yield group
+        except VerifyError as exc:
+            raise VerifyError(f"refusing {self.path / rel}: {exc}") from exc
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            raise VerifyError(f"{self.path / rel}: not a readable Parquet file ({exc})") from exc
+        if rows != want.rows:
+            raise VerifyError(f"{self.path / rel}: {rows} rows, manifest says {want.rows}")
 
 
 @dataclass(frozen=True, slots=True)

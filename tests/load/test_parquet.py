@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.errors import SnapshotError, VerifyError
@@ -42,3 +44,21 @@ def test_the_error_class_is_the_callers(tmp_path):
     path.write_bytes(b"not parquet at all")
     with pytest.raises(VerifyError, match="not a readable Parquet file"):
         read_parquet(path, "t.parquet", VerifyError)
+
+
+def test_a_streamed_part_is_one_row_group_whatever_its_length(tmp_path):
+    long = pa.table({"pmid": pa.array(range(1_100_000), pa.int64())})  # over pyarrow's 1Mi
+    write_parquet_stream(long.schema, [long, long.slice(0, 7)], tmp_path / "long.parquet")
+    groups = pq.ParquetFile(tmp_path / "long.parquet").metadata
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [1_100_000, 7]
+
+
+def test_a_streamed_part_gives_the_same_bytes_however_its_rows_are_chunked(tmp_path):
+    # Some 3 MB of text: more than one data page, so pages are cut where batches end.
+    rng = random.Random(1)
+    text = ["".join(rng.choice("abcdefgh") for _ in range(1500)) for _ in range(2000)]
+    whole = pa.table({"abstract": pa.array(text)})
+    chunked = pa.Table.from_batches(whole.to_batches(max_chunksize=777))
+    write_parquet_stream(whole.schema, [whole], tmp_path / "whole.parquet")
+    write_parquet_stream(whole.schema, [chunked], tmp_path / "chunked.parquet")
+    assert (tmp_path / "chunked.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
