@@ -328,7 +328,8 @@ class Run:
     """The run that made the snapshot (never a secret, nor the contact address)."""
 
     command: str  # "build" or "bulk"
-    mode: str  # "full": every answer read for this run; "update": bulk --update over `parent`
+    mode: str  # "full": every answer read for this run; "incremental" (build) or
+    # "update" (bulk): tonight's answers over those `parent` was made from
     version: str  # medgen-etl's
     arguments: Mapping[str, Json]
 
