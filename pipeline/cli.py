@@ -698,13 +698,14 @@ def snapshots_command(out: Path, as_json: bool) -> None:
     if not snapshots:
         raise NoSnapshotError(f"no published snapshot in {out} (run `medgen-etl build` first)")
     click.echo(
-        "  id                            created                      source  parent"
-        "                        concepts       rows        bytes"
+        "  id                            created                      source  kind        "
+        "parent                        concepts       rows        bytes"
     )
     for s in snapshots:
         click.echo(
             f"{'*' if s.current else ' '} {s.id:<29} {s.created or '-':<28} "
-            f"{s.source or '-':<7} {s.parent or '-':<29} {s.concepts:>8} {s.rows:>10,} "
+            f"{s.source or '-':<7} {s.kind or '-':<11} {s.parent or '-':<29} {s.concepts:>8} "
+            f"{s.rows:>10,} "
             f"{s.bytes:>12,}"
         )
 

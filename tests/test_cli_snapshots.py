@@ -35,6 +35,7 @@ def test_snapshots_json_lists_each_published_snapshot_oldest_first(tmp_path):
         "id": second.name,
         "created": manifest["created_at"],
         "source": "demo",
+        "kind": "full",
         "parent": manifest.get("parent"),
         "concepts": 1,
         "rows": sum(f["rows"] for f in manifest["files"].values()),
@@ -49,7 +50,7 @@ def test_snapshots_marks_the_current_one_in_its_table(tmp_path):
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.output.splitlines() if snapshot.name in line]
     assert row.startswith("* ")
-    assert " demo " in row
+    assert " demo    full " in row
 
 
 def test_snapshots_of_an_empty_output_directory_exits_66(tmp_path):

@@ -28,6 +28,7 @@ class SnapshotInfo:
     id: str
     created: str | None
     source: str | None
+    kind: str | None  # run.mode: full, incremental or update (None: a format 1 manifest)
     parent: str | None
     concepts: int
     rows: int
@@ -41,6 +42,7 @@ class SnapshotInfo:
             "id": self.id,
             "created": self.created,
             "source": self.source,
+            "kind": self.kind,
             "parent": self.parent,
             "concepts": self.concepts,
             "rows": self.rows,
@@ -56,6 +58,7 @@ def snapshot_info(out_dir: Path, snapshot_id: str, *, current: bool) -> Snapshot
         id=snapshot_id,
         created=manifest.created_at,
         source=manifest.source,
+        kind=None if manifest.run is None else manifest.run.mode,
         parent=manifest.parent,
         concepts=len(manifest.concepts.found),
         rows=sum(f.rows for f in manifest.files.values()),
