@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from pipeline.config import Settings
@@ -185,6 +185,11 @@ def modified_term(since: str) -> str:
     return f'("{since}"[mdat] : "3000"[mdat])'
 
 
+# Linked sets ORed into one modification-date search: (#1 OR ... #100) is some
+# 700 characters, well inside what esearch takes (Bio.Entrez POSTs a long term).
+SETS_PER_SEARCH = 100
+
+
 def modified_pmids(
     client: EutilsClient,
     links: Mapping[str, LinkHistory],
@@ -193,17 +198,42 @@ def modified_pmids(
     *,
     since: str,
     page_size: int,
+    group: int = SETS_PER_SEARCH,
 ) -> set[int]:
-    """The held PMIDs PubMed modified since ``since``, by one search per concept
-    whose asked PMIDs (``asked``, per CUI) include a held one."""
-    out: set[int] = set()
+    """The held PMIDs PubMed modified since ``since``, searched over the linked sets
+    of the concepts whose asked PMIDs (``asked``, per CUI) include a held one: the
+    sets of one session ``group`` to a search, a set widened by MeSH ids alone."""
     term = modified_term(since)
-    for cui, link in links.items():
-        if not any(p in held for p in asked.get(cui, ())):
+    wanted = [link for cui, link in links.items() if any(p in held for p in asked.get(cui, ()))]
+    found: set[int] = set()
+    for chunk in _session_groups(wanted, group):
+        union = None if len(chunk) == 1 else client.search_sets(chunk, term, page_size=page_size)
+        if union is not None:
+            found.update(union.pmids)
             continue
-        found, _ = client.search_category(link, term, page_size=page_size, limit=None)
-        out.update(p for p in found.pmids if p in held)
-    return out
+        for link in chunk:
+            if len(chunk) > 1:  # the union found the session lost: link each set anew
+                link = replace(client.link_pubmed(link.uid, refresh=True), also=link.also)
+            one, _ = client.search_category(link, term, page_size=page_size, limit=None)
+            found.update(one.pmids)
+    return {p for p in found if p in held}
+
+
+def _session_groups(links: Sequence[LinkHistory], size: int) -> list[list[LinkHistory]]:
+    """Plain sets grouped by session, at most ``size`` to a group, in order; a set
+    widened by MeSH ids (``also``) or without a query key is a group of its own."""
+    by_session: dict[str | None, list[LinkHistory]] = {}
+    alone: list[list[LinkHistory]] = []
+    for link in links:
+        if link.also is not None or link.query_key is None:
+            if not link.empty:
+                alone.append([link])
+            continue
+        by_session.setdefault(link.webenv, []).append(link)
+    grouped = [
+        group[i : i + size] for group in by_session.values() for i in range(0, len(group), size)
+    ]
+    return grouped + alone
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
+from pipeline import incremental
 from pipeline.cli import main
 from pipeline.gc import gc
 from pipeline.load.manifest import load_manifest
@@ -24,12 +25,15 @@ from pipeline.runner import (
     IncrementalPlan,
     build,
     describe_incremental_plan,
+    make_client,
     plan_incremental,
 )
 from tests.conftest import cache_env
 from tests.fakes.changing_world import (
+    MODIFIED,
     NIGHT_ONE,
     NIGHT_TWO,
+    UIDS,
     NightTwo,
     night_one,
     night_two,
@@ -205,3 +209,35 @@ def test_an_offline_incremental_run_is_a_full_one_from_the_store(tmp_path: Path)
     assert again.manifest["run"]["mode"] == "full"
     assert any("--offline" in w for w in again.manifest["warnings"])
     assert parquet_bytes(again.snapshot) == parquet_bytes(one.snapshot)
+
+
+def _mdat_searches(sent: list[RecordedRequest]) -> list[RecordedRequest]:
+    return [r for r in sent if r.utility == "esearch" and "[mdat]" in r.params.get("term", "")]
+
+
+def test_the_modification_date_search_ors_the_linked_sets_of_one_session(nights: Nights):
+    [search] = _mdat_searches(nights.sent)  # six concepts, one elink: one search
+    assert search.params["term"].startswith("(#1 OR #2 OR #3 OR #4 OR #5 OR #6) AND (")
+
+
+def test_a_lost_session_searches_set_by_set_and_finds_the_same(tmp_path: Path):
+    world = night_one()
+    with FakeEutils(world) as fake:
+        build_live(fake, tmp_path / "out", *NIGHT_ONE)
+        settings = live_settings(fake, tmp_path / "out")
+        client = make_client(settings, options(tmp_path / "out", *NIGHT_ONE))
+        links = client.link_pubmed_many(list(UIDS[:5]), batch=100)
+        held = incremental.Held(())
+        held.source.update(dict.fromkeys(MODIFIED, 0))
+        asked = {cui: set(MODIFIED) for cui in NIGHT_ONE}
+        world.modified.update(dict.fromkeys(MODIFIED, _today()))
+        by_cui = {cui: links[uid] for cui, uid in zip(NIGHT_ONE, UIDS, strict=False)}
+        fake.forget_sessions()
+        before = len(fake.requests)
+        found = incremental.modified_pmids(
+            client, by_cui, asked, held, since="2000/01/01", page_size=9999
+        )
+        sent = fake.requests[before:]
+    assert found == set(MODIFIED)
+    assert len(_mdat_searches(sent)) == 1 + 5  # the union, refused; then set by set
+    assert len([r for r in sent if r.utility == "elink"]) == 5  # each set relinked

@@ -321,6 +321,27 @@ class EutilsClient:
                 link = replace(self.link_pubmed(link.uid, refresh=True), also=link.also)
         raise AssertionError("unreachable")
 
+    def search_sets(
+        self, links: Sequence[LinkHistory], term: str, *, page_size: int
+    ) -> CategorySearch | None:
+        """One search over the linked sets of one session, ``(#1 OR #2 ...) AND term``,
+        where a search per set costs a request each. None when the session is lost:
+        the caller then searches set by set (each set relinks itself)."""
+        sessions = {link.webenv for link in links}
+        keys = [f"#{link.query_key}" for link in links if link.query_key is not None]
+        if len(sessions) != 1 or any(link.also for link in links):
+            raise ValueError("search_sets takes plain linked sets of one session")
+        if not keys:
+            return CategorySearch(0, ())
+        union = LinkHistory(links[0].uid, links[0].webenv, None, " OR ".join(keys))
+        try:
+            return self._search_anew_if_changed(union, term, page_size, None)
+        except EutilsError as exc:
+            if not HISTORY_LOST.search(exc.detail):
+                raise
+            log.warning("history session lost (%s); searching set by set", exc.detail)
+            return None
+
     def _search_anew_if_changed(
         self, link: LinkHistory, term: str, page_size: int, limit: int | None
     ) -> CategorySearch:

@@ -328,12 +328,14 @@ _WIDENED = re.compile(r"\((.+?)\)\s+AND\s+(.+)", re.IGNORECASE | re.DOTALL)
 
 
 def _split_mesh_term(term: str) -> tuple[list[str], str] | None:
-    """'(#1 OR "C1"[nm]) AND f' -> (['#1', '"C1"[nm]'], 'f'); None for any other term."""
+    """'(#1 OR "C1"[nm]) AND f' -> (['#1', '"C1"[nm]'], 'f'), and '(#1 OR #2) AND f'
+    (several history sets ORed); None for any other term."""
     match = _WIDENED.fullmatch(term.strip())
     if match is None:
         return None
     alternatives = [a.strip() for a in re.split(r"\s+OR\s+", match.group(1))]
-    if not any(_split_field_tag(a)[1] in _MESH_TAGS for a in alternatives):
+    mesh = any(_split_field_tag(a)[1] in _MESH_TAGS for a in alternatives)
+    if not mesh and not all(re.fullmatch(r"#\d+", a) for a in alternatives):
         return None
     return alternatives, match.group(2)
 
