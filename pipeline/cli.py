@@ -47,17 +47,11 @@ from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.load.snapshots import list_snapshots
 from pipeline.logs import configure as configure_logging
 from pipeline.models import ConceptRef
+from pipeline.plan import describe_incremental_plan, describe_plan, plan, plan_incremental
 from pipeline.rebuild import rebuild
 from pipeline.refs import parse_concept_ref, read_concepts_file, unique
 from pipeline.report import write_report
-from pipeline.runner import (
-    BuildOptions,
-    build,
-    describe_incremental_plan,
-    describe_plan,
-    plan,
-    plan_incremental,
-)
+from pipeline.runner import BuildOptions, build
 from pipeline.transform import evidence
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -26,7 +26,8 @@ from pipeline.cli import main
 from pipeline.config import load_settings, parse_categories
 from pipeline.load import schemas
 from pipeline.models import ConceptRef
-from pipeline.runner import BuildOptions, make_client, plan
+from pipeline.plan import plan
+from pipeline.runner import BuildOptions, make_client
 from pipeline.transform import evidence
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils

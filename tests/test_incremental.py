@@ -20,14 +20,8 @@ from pipeline.cli import main
 from pipeline.gc import gc
 from pipeline.load.manifest import load_manifest
 from pipeline.load.snapshot import current_snapshot, verify
-from pipeline.runner import (
-    BuildResult,
-    IncrementalPlan,
-    build,
-    describe_incremental_plan,
-    make_client,
-    plan_incremental,
-)
+from pipeline.plan import IncrementalPlan, describe_incremental_plan, plan_incremental
+from pipeline.runner import BuildResult, build, make_client
 from tests.conftest import cache_env
 from tests.fakes.changing_world import (
     MODIFIED,

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from pipeline.config import load_settings
-from pipeline.runner import plan
+from pipeline.plan import plan
 from tests.conftest import ROOT, cache_env
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils

@@ -9,7 +9,7 @@ from pipeline.extract.client import EutilsClient
 from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import RateLimiter
 from pipeline.extract.rawstore import RawStore
-from pipeline.runner import plan
+from pipeline.plan import plan
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils
 from tests.support import TEST_EMAIL, build_live, demo_dataset, live_settings, options, retry_policy
