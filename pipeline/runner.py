@@ -1,7 +1,11 @@
 """The build: where extract, transform and load meet, and nowhere else.
 
-    concepts → (esearch) → esummary → elink history → esearch per category
+    concepts → (esearch) → esummary → batched elink history → esearch per category
     → efetch of the union of PMIDs → parse → tables → staged snapshot → publish
+
+With --incremental, efetch is sent only for the PMIDs that are new or that PubMed
+modified, and every other record is read again from an earlier night's answer
+(pipeline/incremental.py). The dry-run plans are in pipeline/plan.py.
 
 Every PMID a category asked for is accounted for:
 requested = loaded + rejected + missing, and the manifest says which.
