@@ -138,8 +138,13 @@ ARTICLES = pa.schema(
         pa.field("retraction_pmids", pa.list_(_i64), nullable=False),
         pa.field("erratum_pmids", pa.list_(_i64), nullable=False),
         pa.field("expression_of_concern", pa.bool_(), nullable=False),
+        # A digest of every other column of the row (pipeline/load/record_hash.py): a
+        # record that changed between snapshots has another.
+        pa.field("record_sha256", _str, nullable=False),
     ]
 )
+# The columns the digest is made of: every articles column before it.
+ARTICLE_VALUES = pa.schema([f for f in ARTICLES if f.name != "record_sha256"])
 
 # One row per person or group of an article: the same columns serve the
 # authors, editors and investigators tables.
