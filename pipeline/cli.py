@@ -201,8 +201,8 @@ _EVIDENCE_HELP = (
 )
 
 _TABLES_HELP = (
-    "Write only these tables, comma-separated [default: all]; concepts and rejects are "
-    "always written. articles,authors,journals,citations is the fastest."
+    "Write only these tables, comma-separated [default: all]; concepts, rejects and changes "
+    "are always written. articles,authors,journals,citations is the fastest."
 )
 
 

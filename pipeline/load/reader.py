@@ -10,7 +10,7 @@ covers a changed footer as well as a changed page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,13 +36,14 @@ class PublishedSnapshot:
     def files(self) -> Mapping[str, FileEntry]:
         return self.manifest.files
 
-    def read(self, rel: str) -> pa.Table:
+    def read(self, rel: str, columns: Sequence[str] | None = None) -> pa.Table:
+        """The file ``rel``, checked; ``columns``: only those of these the file has."""
         want = self.files.get(rel)
         if want is None:
             raise VerifyError(f"{self.path / MANIFEST} lists no {rel}")
         try:
             with checked_file(self.path, rel, want) as source:
-                table = read_parquet(source, rel, VerifyError)
+                table = read_parquet(source, rel, VerifyError, columns)
         except VerifyError as exc:
             raise VerifyError(f"refusing {self.path / rel}: {exc}") from exc
         if table.num_rows != want.rows:

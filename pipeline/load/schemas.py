@@ -303,6 +303,19 @@ REJECTS = pa.schema(
     ]
 )
 
+# What changed since the parent snapshot (pipeline/transform/changes.py), one row per
+# concept, category and PMID that changed; sorted by cui, category, pmid.
+CHANGES = pa.schema(
+    [
+        pa.field("cui", _str, nullable=False),
+        pa.field("category", _str, nullable=False),
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("change", _str, nullable=False),  # added, removed, modified, retracted
+        pa.field("rank", _i32),  # this snapshot's; null when removed
+        pa.field("previous_rank", _i32),  # the parent's; null when added
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "concepts": CONCEPTS,
     "citations": CITATIONS_FILE,
@@ -322,9 +335,10 @@ TABLES: dict[str, pa.Schema] = {
     "article_ids": ARTICLE_IDS,
     "data_banks": DATA_BANKS,
     "rejects": REJECTS,
+    "changes": CHANGES,
 }
 
-# The tables a run may choose (--tables); concepts and rejects are always written.
-SELECTABLE = tuple(name for name in TABLES if name not in ("concepts", "rejects"))
+# The tables a run may choose (--tables); concepts, rejects and changes are always written.
+SELECTABLE = tuple(name for name in TABLES if name not in ("concepts", "rejects", "changes"))
 # The thin, fastest set: what a MedGen page shows, without a record's long lists.
 THIN = ("articles", "authors", "journals", "citations")

@@ -26,7 +26,7 @@ ROWS = pa.schema(
         pa.field("record_sha256", pa.string()),
     ]
 )
-VALUES = [
+VALUES: list[dict[str, object]] = [
     {
         "pmid": 1,
         "title": 'Größe "quoted" \\ back\nslash \x01 ≥ 😀',
