@@ -21,7 +21,7 @@ import pyarrow as pa
 from pipeline.errors import MedgenEtlError, SnapshotError
 from pipeline.load import layout, schemas
 from pipeline.load.parquet import read_parquet
-from pipeline.load.reader import open_snapshot
+from pipeline.load.reader import PublishedSnapshot, open_snapshot
 from pipeline.transform.changes import EMPTY, Change, Cited, Side, compare, counts
 
 ARTICLES_FILE = "articles/part-0.parquet"
@@ -76,8 +76,11 @@ def _digests(
 
 def published_side(path: Path) -> Read:
     """The side of the published snapshot at ``path``, every file checked first."""
-    snapshot = open_snapshot(path)
-    return read_side(f"snapshot {path.name}", snapshot.files, snapshot.read)
+    return snapshot_side(open_snapshot(path))
+
+
+def snapshot_side(snapshot: PublishedSnapshot) -> Read:
+    return read_side(f"snapshot {snapshot.path.name}", snapshot.files, snapshot.read)
 
 
 @dataclass(frozen=True, slots=True)

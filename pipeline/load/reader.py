@@ -65,15 +65,20 @@ def open_snapshot(path: Path) -> PublishedSnapshot:
 
 
 def find_concept(snapshot: PublishedSnapshot, ref: str) -> dict[str, Any]:
-    wanted = ref.strip().upper()
     rows: list[dict[str, Any]] = snapshot.read(f"concepts/{PART}").to_pylist()
     for row in rows:
-        if (
-            wanted in (row["cui"].upper(), str(row["uid"]))
-            or ref.strip().casefold() == row["name"].casefold()
-        ):
+        if concept_matches(row, ref):
             return row
     raise UsageError(f"concept {ref!r} is not in snapshot {snapshot.path.name}")
+
+
+def concept_matches(row: Mapping[str, Any], ref: str) -> bool:
+    """Whether ``ref`` names the concept ``row``: its CUI, MedGen UID or name (any case)."""
+    wanted = ref.strip().upper()
+    return (
+        wanted in (row["cui"].upper(), str(row["uid"]))
+        or ref.strip().casefold() == row["name"].casefold()
+    )
 
 
 def snapshot_categories(snapshot: PublishedSnapshot) -> tuple[Category, ...]:

@@ -66,15 +66,19 @@ def night_two(world: Dataset) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuildResult, BuildResult]:
-    out = tmp_path_factory.mktemp("changes") / "out"
+def two_nights(out: Path) -> tuple[BuildResult, BuildResult]:
+    """Two builds of CUIS into ``out``, the world changed between them (night_two)."""
     world = report_world()
     with FakeEutils(world) as fake:
         one = build_live(fake, out, *CUIS)
         night_two(world)
         two = build_live(fake, out, *CUIS)
     return one, two
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuildResult, BuildResult]:
+    return two_nights(tmp_path_factory.mktemp("changes") / "out")
 
 
 Row = tuple[str, str, int, str, int | None, int | None]
