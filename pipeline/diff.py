@@ -13,10 +13,10 @@ from itertools import groupby
 from typing import Any
 
 from pipeline.errors import UsageError
-from pipeline.load.changes import snapshot_side
+from pipeline.load.changes import sides, snapshot_side
 from pipeline.load.reader import PublishedSnapshot, concept_matches
 from pipeline.load.snapshot import PART
-from pipeline.transform.changes import Change, Side, compare, counts, restrict
+from pipeline.transform.changes import Change, compare, counts
 
 DIFF_FORMAT = 1
 # Valid values named in a usage error: at most this many, then how many more.
@@ -55,18 +55,14 @@ def diff_snapshots(
         raise UsageError(
             f"unknown category {category!r}; these snapshots have {_named(sorted(headings))}"
         )
-    sides: list[Side] = []
-    warnings: list[str] = []
-    for snapshot in (old, new):
-        read = snapshot_side(snapshot)
-        if read.side is None:
-            raise UsageError(f"nothing to compare: {read.gaps[0]}")
-        sides.append(restrict(read.side, cui, category))
-        warnings.extend(read.gaps)
-    before, after = sides
-    changes = compare(before, after)
+    before, after = snapshot_side(old), snapshot_side(new)
+    for side in (before, after):
+        if side.citations is None:
+            raise UsageError(f"nothing to compare: {side.gaps[0]}")
+    warnings = (*before.gaps, *after.gaps)
+    changes = compare(*sides(before, after, cui, category))
     names = {cui: row["name"] for cui, row in concepts.items()}
-    return SnapshotDiff(old, new, cui, category, changes, names, headings, tuple(warnings))
+    return SnapshotDiff(old, new, cui, category, changes, names, headings, warnings)
 
 
 def _concepts(snapshot: PublishedSnapshot) -> dict[str, dict[str, Any]]:

@@ -93,16 +93,6 @@ def _change(pmid: int, was: Cited | None, now: Cited | None, old: Side, new: Sid
     return None
 
 
-def restrict(side: Side, cui: str | None = None, category: str | None = None) -> Side:
-    """Only the citations of concept ``cui`` and of ``category`` (None: all)."""
-    kept = {
-        key: cited
-        for key, cited in side.citations.items()
-        if cui in (None, key[0]) and category in (None, key[1])
-    }
-    return Side(kept, side.digests)
-
-
 def counts(changes: Iterable[Change]) -> dict[str, int]:
     """How many changes of each kind (every kind, zero or not)."""
     out = dict.fromkeys(KINDS, 0)

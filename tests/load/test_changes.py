@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import load_settings
 from pipeline.load import schemas
+from pipeline.load.changes import CITED, SideTables, sides
 from pipeline.load.manifest import CHANGES_FILE, content_hash, load_manifest
 from pipeline.load.parquet import PARQUET_OPTIONS
 from pipeline.load.snapshot import verify
 from pipeline.runner import BuildResult
+from pipeline.transform.changes import Cited, Side, compare
 from tests.bulk.test_bulk import DELETED, REPLACED, VERSIONED, medgen_input
 from tests.bulk.test_bulk import write_baseline_and_update as baseline_and_update
 from tests.fakes.dataset import Dataset, parse_article, pubmed_article
@@ -244,3 +248,32 @@ def test_a_manifest_written_before_the_changes_table_loads_with_no_changes(night
     assert content_hash(manifest) == manifest["content_hash"]  # neither was in the hash
     (older / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     assert verify(older).changes is None
+
+
+def _random_side(rng: random.Random) -> tuple[SideTables, Side]:
+    """One side as Arrow tables and as the plain values compare takes."""
+    plain: dict[tuple[str, str], dict[int, Cited]] = {}
+    tables = {}
+    for category in ("therapy", "etiology"):
+        rows = []
+        for cui in ("C1", "C2"):
+            pmids = rng.sample(range(1, 13), rng.randint(0, 8))
+            for rank, pmid in enumerate(pmids, start=1):
+                flag = rng.random() < 0.3
+                rows.append({"cui": cui, "pmid": pmid, "rank": rank, "retracted": flag})
+                plain.setdefault((cui, category), {})[pmid] = Cited(rank, flag)
+        tables[category] = pa.Table.from_pylist(rows, schema=CITED)
+    digests = {p: rng.choice("ab") for p in range(1, 13)}
+    table = pa.table(
+        {"pmid": pa.array(list(digests), pa.int64()), "record_sha256": list(digests.values())}
+    )
+    return SideTables(tables, table, ()), Side(plain, digests)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_arrow_preselection_changes_nothing_that_compare_tells(seed):
+    rng = random.Random(seed)
+    (old_tables, old), (new_tables, new) = _random_side(rng), _random_side(rng)
+    assert compare(*sides(old_tables, new_tables)) == compare(old, new)
+    narrowed = compare(*sides(old_tables, new_tables, "C2", "therapy"))
+    assert narrowed == [c for c in compare(old, new) if (c.cui, c.category) == ("C2", "therapy")]
