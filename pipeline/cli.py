@@ -44,7 +44,7 @@ from pipeline.listing import citation_marks, demo_notice, render_citations, rend
 from pipeline.load import schemas
 from pipeline.load.layout import CURRENT, SNAPSHOTS
 from pipeline.load.manifest import MANIFEST, Manifest, load_manifest
-from pipeline.load.reader import concept_view, open_snapshot
+from pipeline.load.reader import PublishedSnapshot, concept_view, open_snapshot
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.load.snapshots import list_snapshots
 from pipeline.logs import configure as configure_logging
@@ -405,14 +405,7 @@ def diff_command(
     snapshot is not there.
     """
     new = open_snapshot(_snapshot(out, new_id))
-    if old_id is None:
-        old_id = new.manifest.parent
-        if old_id is None:
-            raise UsageError(
-                f"snapshot {new.path.name} has no parent: name the snapshot to compare it "
-                "with (`medgen-etl diff OLD NEW`; `medgen-etl snapshots` lists them)"
-            )
-    old = open_snapshot(_snapshot(out, old_id))
+    old = open_snapshot(_snapshot(out, old_id) if old_id is not None else _parent(new))
     result = diff_snapshots(old, new, concept, category)
     for warning in result.warnings:
         log.warning("%s", warning)
@@ -421,6 +414,23 @@ def diff_command(
     else:
         click.echo(render_text(result))
     sys.exit(1 if result.differs else 0)
+
+
+def _parent(snapshot: PublishedSnapshot) -> Path:
+    """The snapshot ``snapshot``'s manifest names as its parent, beside it."""
+    parent = snapshot.manifest.parent
+    if parent is None:
+        raise UsageError(
+            f"snapshot {snapshot.path.name} has no parent: name the snapshot to compare it "
+            "with (`medgen-etl diff OLD NEW`; `medgen-etl snapshots` lists them)"
+        )
+    path = snapshot.path.parent / parent
+    if not (path / MANIFEST).is_file():
+        raise NoSnapshotError(
+            f"the parent {parent} of snapshot {snapshot.path.name} is not in "
+            f"{snapshot.path.parent} (removed by gc?): name the snapshot to compare it with"
+        )
+    return path
 
 
 @main.command(name="report")

@@ -122,6 +122,12 @@ def test_an_unknown_concept_or_category_is_a_usage_error_naming_the_valid_ones(n
     assert "therapy" in category.output
 
 
+def test_current_given_as_out_is_compared_with_its_parent(nights):
+    out, one, _ = nights
+    document = json.loads(diff(out / "current", "--json").output)
+    assert document["old"]["snapshot_id"] == one.snapshot.name
+
+
 def test_a_snapshot_with_no_parent_and_no_old_named_exits_2_saying_so(tmp_path):
     with FakeEutils(report_world()) as fake:
         one = build_live(fake, tmp_path, "C9100001")
@@ -138,7 +144,7 @@ def test_a_snapshot_that_is_not_there_exits_66(nights):
 
 
 def test_a_parent_removed_from_disk_exits_66_naming_it(nights, tmp_path):
-    out, one, _ = nights
+    out, one, two = nights
     moved = tmp_path / "moved"
     one.snapshot.rename(moved)
     try:
@@ -146,4 +152,4 @@ def test_a_parent_removed_from_disk_exits_66_naming_it(nights, tmp_path):
     finally:
         moved.rename(one.snapshot)
     assert result.exit_code == 66
-    assert one.snapshot.name in result.output
+    assert f"the parent {one.snapshot.name} of snapshot {two.snapshot.name}" in result.output
