@@ -3,6 +3,7 @@
 medgen-etl build --concept C4725027 [--concept 1662593 ...] [--offline] ...
 medgen-etl show C4725027 [--snapshot ID] [--category therapy] [--limit 5]
 medgen-etl verify [SNAPSHOT_DIR] [--snapshot ID]
+medgen-etl diff [OLD [NEW]] [--concept C] [--category K] [--json]
 medgen-etl report [--snapshot ID] [--concept C ...] [--html FILE]
 medgen-etl snapshots [--json]
 medgen-etl rebuild SNAPSHOT_ID [--into DIR]
@@ -33,6 +34,7 @@ from pipeline.bulk.concept_files import ConceptFiles
 from pipeline.bulk.medgen import read_all_medgen, read_medgen
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import Settings, load_settings
+from pipeline.diff import diff_object, diff_snapshots, render_text
 from pipeline.errors import MedgenEtlError, NoSnapshotError, RawStoreCorruptError, UsageError
 from pipeline.extract.download import DEFAULT_BASE_URL, Downloader
 from pipeline.extract.rawstore import RawStore
@@ -42,7 +44,7 @@ from pipeline.listing import citation_marks, demo_notice, render_citations, rend
 from pipeline.load import schemas
 from pipeline.load.layout import CURRENT, SNAPSHOTS
 from pipeline.load.manifest import MANIFEST, Manifest, load_manifest
-from pipeline.load.reader import concept_view, open_snapshot
+from pipeline.load.reader import PublishedSnapshot, concept_view, open_snapshot
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.load.snapshots import list_snapshots
 from pipeline.logs import configure as configure_logging
@@ -202,8 +204,8 @@ _EVIDENCE_HELP = (
 )
 
 _TABLES_HELP = (
-    "Write only these tables, comma-separated [default: all]; concepts and rejects are "
-    "always written. articles,authors,journals,citations is the fastest."
+    "Write only these tables, comma-separated [default: all]; concepts, rejects and changes "
+    "are always written. articles,authors,journals,citations is the fastest."
 )
 
 
@@ -396,6 +398,57 @@ def verify_command(snapshot_dir: Path | None, out: Path, snapshot_id: str | None
     rows = sum(f.rows for f in manifest.files.values())
     digest = (manifest.content_hash or "")[:12]
     click.echo(f"ok {snapshot}: {len(manifest.files)} files, {rows} rows, content {digest}")
+
+
+@main.command(name="diff")
+@click.argument("old_id", metavar="[OLD", required=False)
+@click.argument("new_id", metavar="[NEW]]", required=False)
+@_OUT
+@click.option("--concept", metavar="REF", help="Only this concept (CUI, MedGen UID or name).")
+@click.option("--category", help="Only this category (e.g. therapy).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@handled
+def diff_command(
+    old_id: str | None,
+    new_id: str | None,
+    out: Path,
+    concept: str | None,
+    category: str | None,
+    as_json: bool,
+) -> None:
+    """What changed from snapshot OLD to NEW: added, removed, modified, retracted citations.
+
+    NEW defaults to the current snapshot, OLD to NEW's parent. Exits 0 when nothing
+    differs, 1 when something does (as diff(1) does), 2 on a usage error, 66 when a
+    snapshot is not there.
+    """
+    new = open_snapshot(_snapshot(out, new_id))
+    old = open_snapshot(_snapshot(out, old_id) if old_id is not None else _parent(new))
+    result = diff_snapshots(old, new, concept, category)
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    if as_json:
+        click.echo(json.dumps(diff_object(result), indent=1, sort_keys=True))
+    else:
+        click.echo(render_text(result))
+    sys.exit(1 if result.differs else 0)
+
+
+def _parent(snapshot: PublishedSnapshot) -> Path:
+    """The snapshot ``snapshot``'s manifest names as its parent, beside it."""
+    parent = snapshot.manifest.parent
+    if parent is None:
+        raise UsageError(
+            f"snapshot {snapshot.path.name} has no parent: name the snapshot to compare it "
+            "with (`medgen-etl diff OLD NEW`; `medgen-etl snapshots` lists them)"
+        )
+    path = snapshot.path.parent / parent
+    if not (path / MANIFEST).is_file():
+        raise NoSnapshotError(
+            f"the parent {parent} of snapshot {snapshot.path.name} is not in "
+            f"{snapshot.path.parent} (removed by gc?): name the snapshot to compare it with"
+        )
+    return path
 
 
 @main.command(name="report")

@@ -24,7 +24,9 @@ from pipeline.config import Secret, Settings
 from pipeline.extract.bulk_files import file_digest
 from pipeline.extract.client import EutilsClient
 from pipeline.load import layout
+from pipeline.load.changes import run_changes
 from pipeline.load.manifest import (
+    CHANGES_FILE,
     DbRelease,
     FoundConcept,
     Json,
@@ -129,10 +131,20 @@ def publish_snapshot(
     writer = SnapshotWriter(out_dir)
     try:
         manifest = write(writer)
+        # Both runners' tables are staged now: what changed since the parent is read
+        # from them, so each path gets the same table.
+        changes = run_changes(out_dir, start.parent, writer.staging, set(writer.files))
+        writer.add(CHANGES_FILE, changes.table)
     except BaseException:
         writer.discard()
         raise
-    manifest = dataclasses.replace(manifest, run=start.run(), parent=start.parent)
+    manifest = dataclasses.replace(
+        manifest,
+        run=start.run(),
+        parent=start.parent,
+        changes=changes.counts,
+        warnings=(*manifest.warnings, *changes.warnings),
+    )
     path, published = writer.publish(manifest, now)
     return path, manifest_object(published)
 

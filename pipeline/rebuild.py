@@ -25,7 +25,7 @@ from pipeline.config import Settings
 from pipeline.errors import UsageError, VerifyError
 from pipeline.incremental import Carry
 from pipeline.load import schemas
-from pipeline.load.manifest import MANIFEST, Manifest
+from pipeline.load.manifest import CHANGES_FILE, MANIFEST, Manifest
 from pipeline.load.reader import PublishedSnapshot, open_snapshot, snapshot_categories
 from pipeline.refs import parse_concept_ref
 from pipeline.runner import BuildOptions, BuildResult, build, make_client
@@ -157,6 +157,8 @@ def _whole(arguments: Mapping[str, Any], name: str, where: Path, default: int | 
 
 
 def _differing(original: Manifest, rebuilt: Mapping[str, Any]) -> tuple[str, ...]:
+    """Files that differ, but the changes table: it is told against each one's own parent."""
     before = {rel: f.sha256 for rel, f in original.files.items()}
     after = {rel: f.get("sha256") for rel, f in rebuilt.get("files", {}).items()}
-    return tuple(n for n in sorted(set(before) | set(after)) if before.get(n) != after.get(n))
+    names = sorted((set(before) | set(after)) - {CHANGES_FILE})
+    return tuple(n for n in names if before.get(n) != after.get(n))

@@ -182,6 +182,7 @@ def with_newer_tables(snapshot: Path, target: Path) -> Path:
             "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
         }
+    manifest["parent"] = "20261127T120000Z-000000000000"  # changes are told against a parent
     manifest["content_hash"] = content_hash(manifest)
     (target / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     return target

@@ -369,7 +369,7 @@ def test_build_with_the_thin_table_set_writes_only_those_tables_and_show_is_unch
     snapshot = Path(built.output.strip())
     written = {p.name for p in snapshot.iterdir() if p.is_dir()}
     # The concept tables are always written: --tables selects among the article tables.
-    always = {"concepts", "rejects", *DETAIL_TABLES}
+    always = {"concepts", "rejects", "changes", *DETAIL_TABLES}
     assert written == {"articles", "authors", "journals", "citations", *always}
     full = tmp_path / "full"
     assert (

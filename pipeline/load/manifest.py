@@ -34,6 +34,7 @@ import pyarrow as pa
 from pipeline.errors import NoSnapshotError, VerifyError
 from pipeline.load.parquet import FileEntry, sha256_stream
 from pipeline.models import Category, ConceptFailure
+from pipeline.transform.changes import KINDS as CHANGE_KINDS
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 2
@@ -41,7 +42,10 @@ READ_FORMATS = (1, 2)
 # Manifest keys that say when, by which command line and after which snapshot a
 # run happened, not what it read: the content hash leaves them out, so the same
 # content built twice (or rebuilt later, elsewhere) has the same hash.
-VOLATILE_KEYS = ("snapshot_id", "created_at", "content_hash", "parent", "run")
+VOLATILE_KEYS = ("snapshot_id", "created_at", "content_hash", "parent", "run", "changes")
+# The changes table says what changed since the parent: left out of the content hash
+# with the parent, so the same content has the same hash whatever came before it.
+CHANGES_FILE = "changes/part-0.parquet"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # No control characters (NUL, newline ...) and no backslash in a listed path.
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -49,6 +53,8 @@ _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 
 def content_hash(manifest: Mapping[str, Any]) -> str:
     stable = {k: v for k, v in manifest.items() if k not in VOLATILE_KEYS}
+    if isinstance(files := stable.get("files"), dict) and CHANGES_FILE in files:
+        stable["files"] = {k: v for k, v in files.items() if k != CHANGES_FILE}
     return hashlib.sha256(
         json.dumps(stable, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
@@ -364,6 +370,9 @@ class Manifest:
     # carried, in precedence order (a PMID's record comes from the first holding it).
     carried: tuple[Response, ...] = ()
     incremental: Incremental | None = None
+    # Rows of the changes table per kind (added, removed, modified, retracted); None:
+    # a manifest written before the changes table existed.
+    changes: Mapping[str, int] | None = None
     format: int = MANIFEST_FORMAT
     files: Mapping[str, FileEntry] = field(default_factory=dict)
     # Set when published.
@@ -383,6 +392,7 @@ def manifest_object(m: Manifest) -> dict[str, Json]:
         "placeholder_columns": list(m.placeholder_columns),
         "run": None if m.run is None else _run_object(m.run),
         "parent": m.parent,
+        "changes": None if m.changes is None else dict(m.changes),
         "concepts": {
             "requested": list(m.concepts.requested),
             "found": [_plain(c) for c in m.concepts.found],
@@ -517,6 +527,7 @@ def parse_manifest(
         bulk=None if bulk is None else _bulk(bulk, old),
         run=None if run is None else _run(run),
         parent=top.opt_text("parent", default=None if old else _REQUIRED),
+        changes=_changes(top),
         format=version,
         files=dict(files),
         snapshot_id=top.text("snapshot_id"),
@@ -542,6 +553,10 @@ def _incremental(f: _Fields | None) -> Incremental | None:
         modified=f.counts("modified"),
         carried=f.count("carried"),
     )
+def _changes(top: _Fields) -> dict[str, int] | None:
+    """Optional in format 2: manifests written before the changes table lack it."""
+    found = top.opt_obj("changes", default=None)
+    return None if found is None else {kind: found.count(kind) for kind in CHANGE_KINDS}
 
 
 def _old_source(data: Mapping[str, Json]) -> str:

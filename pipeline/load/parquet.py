@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -101,13 +101,22 @@ def work_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
 
 
 def read_parquet(
-    source: Path | pa.NativeFile, name: str, error: type[MedgenEtlError] = SnapshotError
+    source: Path | pa.NativeFile,
+    name: str,
+    error: type[MedgenEtlError] = SnapshotError,
+    columns: Sequence[str] | None = None,
 ) -> pa.Table:
     """A whole Parquet file, every page checksum verified.
 
-    A file pyarrow cannot read raises ``error`` naming the file as ``name``.
+    ``columns``: only these, of those the file has (one it lacks is left out:
+    the caller tells an older file by its absence). A file pyarrow cannot read
+    raises ``error`` naming the file as ``name``.
     """
     try:
+        if columns is not None:
+            file = pq.ParquetFile(source, page_checksum_verification=True)
+            present = set(file.schema_arrow.names)
+            return file.read(columns=[c for c in columns if c in present])
         return pq.read_table(source, page_checksum_verification=True)
     except (OSError, pa.ArrowException, ValueError) as exc:
         # A page whose bytes changed: OSError "could not verify page integrity,

@@ -37,13 +37,14 @@ class PublishedSnapshot:
     def files(self) -> Mapping[str, FileEntry]:
         return self.manifest.files
 
-    def read(self, rel: str) -> pa.Table:
+    def read(self, rel: str, columns: Sequence[str] | None = None) -> pa.Table:
+        """The file ``rel``, checked; ``columns``: only those of these the file has."""
         want = self.files.get(rel)
         if want is None:
             raise VerifyError(f"{self.path / MANIFEST} lists no {rel}")
         try:
             with checked_file(self.path, rel, want) as source:
-                table = read_parquet(source, rel, VerifyError)
+                table = read_parquet(source, rel, VerifyError, columns)
         except VerifyError as exc:
             raise VerifyError(f"refusing {self.path / rel}: {exc}") from exc
         if table.num_rows != want.rows:
@@ -86,15 +87,20 @@ def open_snapshot(path: Path) -> PublishedSnapshot:
 
 
 def find_concept(snapshot: PublishedSnapshot, ref: str) -> dict[str, Any]:
-    wanted = ref.strip().upper()
     rows: list[dict[str, Any]] = snapshot.read(f"concepts/{PART}").to_pylist()
     for row in rows:
-        if (
-            wanted in (row["cui"].upper(), str(row["uid"]))
-            or ref.strip().casefold() == row["name"].casefold()
-        ):
+        if concept_matches(row, ref):
             return row
     raise UsageError(f"concept {ref!r} is not in snapshot {snapshot.path.name}")
+
+
+def concept_matches(row: Mapping[str, Any], ref: str) -> bool:
+    """Whether ``ref`` names the concept ``row``: its CUI, MedGen UID or name (any case)."""
+    wanted = ref.strip().upper()
+    return (
+        wanted in (row["cui"].upper(), str(row["uid"]))
+        or ref.strip().casefold() == row["name"].casefold()
+    )
 
 
 def snapshot_categories(snapshot: PublishedSnapshot) -> tuple[Category, ...]:

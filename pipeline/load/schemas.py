@@ -145,8 +145,13 @@ ARTICLES = pa.schema(
         pa.field("journal_title", _str),
         pa.field("issn_linking", _str),
         pa.field("journal_country", _str),
+        # A digest of every other column of the row (pipeline/load/record_hash.py): a
+        # record that changed between snapshots has another.
+        pa.field("record_sha256", _str, nullable=False),
     ]
 )
+# The columns the digest is made of: every articles column before it.
+ARTICLE_VALUES = pa.schema([f for f in ARTICLES if f.name != "record_sha256"])
 
 # One row per person or group of an article: the same columns serve the
 # authors, editors and investigators tables.
@@ -305,6 +310,19 @@ REJECTS = pa.schema(
     ]
 )
 
+# What changed since the parent snapshot (pipeline/transform/changes.py), one row per
+# concept, category and PMID that changed; sorted by cui, category, pmid.
+CHANGES = pa.schema(
+    [
+        pa.field("cui", _str, nullable=False),
+        pa.field("category", _str, nullable=False),
+        pa.field("pmid", _i64, nullable=False),
+        pa.field("change", _str, nullable=False),  # added, removed, modified, retracted
+        pa.field("rank", _i32),  # this snapshot's; null when removed
+        pa.field("previous_rank", _i32),  # the parent's; null when added
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "concepts": CONCEPTS,
     "citations": CITATIONS_FILE,
@@ -324,9 +342,10 @@ TABLES: dict[str, pa.Schema] = {
     "article_ids": ARTICLE_IDS,
     "data_banks": DATA_BANKS,
     "rejects": REJECTS,
+    "changes": CHANGES,
 }
 
-# The tables a run may choose (--tables); concepts and rejects are always written.
-SELECTABLE = tuple(name for name in TABLES if name not in ("concepts", "rejects"))
+# The tables a run may choose (--tables); concepts, rejects and changes are always written.
+SELECTABLE = tuple(name for name in TABLES if name not in ("concepts", "rejects", "changes"))
 # The thin, fastest set: what a MedGen page shows, without a record's long lists.
 THIN = ("articles", "authors", "journals", "citations")

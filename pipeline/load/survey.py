@@ -101,7 +101,9 @@ def survey(snapshot: Path, refs: Sequence[str] = ()) -> Survey:
     newest = _newest(citations)
     retracted = _retracted(citations) if "retracted" in citations.schema.names else None
     mesh = _mesh(published, citations) if MESH_FILE in files else None
-    changes, added = _changes(published, cuis, citations) if CHANGES_FILE in files else (None, None)
+    # With no parent every citation is "added": nothing changed that a reader would want told.
+    compared = CHANGES_FILE in files and published.manifest.parent is not None
+    changes, added = _changes(published, cuis, citations) if compared else (None, None)
     surveyed = [
         ConceptSurvey(
             concept=c,

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.load import journals, schemas
+from pipeline.load.record_hash import COLUMN, record_sha256
 from pipeline.models import Article, Author, CitationRow, Concept, Reject
 
 R = TypeVar("R")
@@ -114,8 +115,8 @@ def _attr(name: str) -> Callable[[Any], Any]:
 def articles_table(articles: Iterable[Article], authors: pa.Array | None = None) -> pa.Table:
     """One row per PMID; ``authors``: the column, already built (see article_tables)."""
     rows = sorted(articles, key=lambda a: a.pmid)
-    return _table(
-        schemas.ARTICLES,
+    table = _table(
+        schemas.ARTICLE_VALUES,
         rows,
         {
             "pmid": "pmid",
@@ -175,6 +176,7 @@ def articles_table(articles: Iterable[Article], authors: pa.Array | None = None)
             "journal_country": "journal.country",
         },
     )
+    return table.append_column(schemas.ARTICLES.field(COLUMN), record_sha256(table))
 
 
 def authors_table(articles: Iterable[Article]) -> pa.Table:

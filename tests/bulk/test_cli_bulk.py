@@ -193,7 +193,7 @@ def test_bulk_with_the_thin_tables_writes_those_and_the_same_rows_as_all_tables(
     assert invoke(*bulk_args(tmp_path, full, CUI)).exit_code == 0
     written = {p.name for p in (thin / "current").iterdir() if p.is_dir()}
     # The concept tables are always written: --tables selects among the article tables.
-    always = {"concepts", "rejects", *DETAIL_TABLES}
+    always = {"concepts", "rejects", "changes", *DETAIL_TABLES}
     assert written == {"articles", "authors", "journals", "citations", *always}
     assert {"mesh_headings", "history", "article_ids"} <= {
         p.name for p in (full / "current").iterdir()
