@@ -418,12 +418,14 @@ def diff_command(
 ) -> None:
     """What changed from snapshot OLD to NEW: added, removed, modified, retracted citations.
 
-    NEW defaults to the current snapshot, OLD to NEW's parent. Exits 0 when nothing
+    NEW defaults to the current snapshot, OLD to NEW's parent (none: every citation
+    of NEW is added, as its changes table says). Exits 0 when nothing
     differs, 1 when something does (as diff(1) does), 2 on a usage error, 66 when a
     snapshot is not there.
     """
     new = open_snapshot(_snapshot(out, new_id))
-    old = open_snapshot(_snapshot(out, old_id) if old_id is not None else _parent(new))
+    old_path = _snapshot(out, old_id) if old_id is not None else _parent(new)
+    old = None if old_path is None else open_snapshot(old_path)
     result = diff_snapshots(old, new, concept, category)
     for warning in result.warnings:
         log.warning("%s", warning)
@@ -434,14 +436,11 @@ def diff_command(
     sys.exit(1 if result.differs else 0)
 
 
-def _parent(snapshot: PublishedSnapshot) -> Path:
-    """The snapshot ``snapshot``'s manifest names as its parent, beside it."""
+def _parent(snapshot: PublishedSnapshot) -> Path | None:
+    """The snapshot ``snapshot``'s manifest names as its parent, beside it (None: none)."""
     parent = snapshot.manifest.parent
     if parent is None:
-        raise UsageError(
-            f"snapshot {snapshot.path.name} has no parent: name the snapshot to compare it "
-            "with (`medgen-etl diff OLD NEW`; `medgen-etl snapshots` lists them)"
-        )
+        return None
     path = snapshot.path.parent / parent
     if not (path / MANIFEST).is_file():
         raise NoSnapshotError(

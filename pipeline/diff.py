@@ -13,7 +13,7 @@ from itertools import groupby
 from typing import Any
 
 from pipeline.errors import UsageError
-from pipeline.load.changes import sides, snapshot_side
+from pipeline.load.changes import NOTHING, sides, snapshot_side
 from pipeline.load.reader import PublishedSnapshot, concept_matches
 from pipeline.load.snapshot import PART
 from pipeline.transform.changes import Change, compare, counts
@@ -25,7 +25,7 @@ _NAMED = 20
 
 @dataclass(frozen=True, slots=True)
 class SnapshotDiff:
-    old: PublishedSnapshot
+    old: PublishedSnapshot | None  # None: the new snapshot has no parent; all is added
     new: PublishedSnapshot
     concept: str | None  # the CUI --concept chose
     category: str | None
@@ -40,23 +40,25 @@ class SnapshotDiff:
 
 
 def diff_snapshots(
-    old: PublishedSnapshot,
+    old: PublishedSnapshot | None,
     new: PublishedSnapshot,
     concept: str | None = None,
     category: str | None = None,
 ) -> SnapshotDiff:
     """Compare ``old`` with ``new``; ``concept`` (CUI, UID or name) and ``category``
-    narrow it, and one that neither snapshot has is a UsageError naming the valid ones."""
-    concepts = _concepts(old) | _concepts(new)  # the new snapshot's names win
+    narrow it, and one that neither snapshot has is a UsageError naming the valid ones.
+    ``old`` None: compared with nothing (a first snapshot), as its changes table is."""
+    concepts = (_concepts(old) if old else {}) | _concepts(new)  # the new one's names win
     headings = _headings(new)  # in the new snapshot's order, then the old's others
-    headings.update({k: v for k, v in _headings(old).items() if k not in headings})
+    if old is not None:
+        headings.update({k: v for k, v in _headings(old).items() if k not in headings})
     cui = None if concept is None else _concept(concept, concepts)
     if category is not None and category not in headings:
         raise UsageError(
             f"unknown category {category!r}; these snapshots have {_named(sorted(headings))}"
         )
-    before, after = snapshot_side(old), snapshot_side(new)
-    for side in (before, after):
+    before, after = NOTHING if old is None else snapshot_side(old), snapshot_side(new)
+    for side in (before, after) if old is not None else (after,):
         if side.citations is None:
             raise UsageError(f"nothing to compare: {side.gaps[0]}")
     warnings = (*before.gaps, *after.gaps)
@@ -100,7 +102,10 @@ def render_text(diff: SnapshotDiff) -> str:
 
 
 def _text_lines(diff: SnapshotDiff) -> Iterator[str]:
-    yield f"--- {diff.old.path.name} ({diff.old.manifest.created_at})"
+    if diff.old is None:
+        yield "--- (no parent: every citation is added)"
+    else:
+        yield f"--- {diff.old.path.name} ({diff.old.manifest.created_at})"
     yield f"+++ {diff.new.path.name} ({diff.new.manifest.created_at})"
     narrowed = [f"concept {diff.concept}"] * bool(diff.concept)
     narrowed += [f"category {diff.category}"] * bool(diff.category)
@@ -147,7 +152,7 @@ def diff_object(diff: SnapshotDiff) -> dict[str, Any]:
     """The --json document: the same keys always, changes sorted by cui, category, pmid."""
     return {
         "format": DIFF_FORMAT,
-        "old": _snapshot_object(diff.old),
+        "old": None if diff.old is None else _snapshot_object(diff.old),
         "new": _snapshot_object(diff.new),
         "concept": diff.concept,
         "category": diff.category,

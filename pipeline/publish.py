@@ -54,6 +54,8 @@ class RunStart:
     arguments: Mapping[str, Json]
     parent: str | None  # the snapshot `current` named then, if any
     mode: str = "full"  # every answer read for this run (not carried over from the parent)
+    # The output directory the parent is in, when not this run's (a rebuild's original's).
+    parent_root: Path | None = None
 
     def run(self) -> Run:
         return Run(self.command, self.mode, __version__, self.arguments)
@@ -133,7 +135,8 @@ def publish_snapshot(
         manifest = write(writer)
         # Both runners' tables are staged now: what changed since the parent is read
         # from them, so each path gets the same table.
-        changes = run_changes(out_dir, start.parent, writer.staging, set(writer.files))
+        parents = start.parent_root or out_dir
+        changes = run_changes(parents, start.parent, writer.staging, set(writer.files))
         writer.add(CHANGES_FILE, changes.table)
     except BaseException:
         writer.discard()

@@ -25,7 +25,7 @@ from pipeline.config import Settings
 from pipeline.errors import UsageError, VerifyError
 from pipeline.incremental import Carry
 from pipeline.load import schemas
-from pipeline.load.manifest import CHANGES_FILE, MANIFEST, Manifest
+from pipeline.load.manifest import MANIFEST, Manifest
 from pipeline.load.reader import PublishedSnapshot, open_snapshot, snapshot_categories
 from pipeline.refs import parse_concept_ref
 from pipeline.runner import BuildOptions, BuildResult, build, make_client
@@ -59,7 +59,8 @@ def rebuild(
     pinned = pinned_answers(snapshot)
     settings, options = _build_inputs(settings, snapshot, raw_dir, into, wait_lock)
     client = replace(make_client(settings, options), pinned=pinned)
-    result = build(settings, options, client=client, carry=_carry(snapshot))
+    lineage = (snapshot.manifest.parent, original.resolve().parent.parent)
+    result = build(settings, options, client=client, carry=_carry(snapshot), lineage=lineage)
     differing = _differing(snapshot.manifest, result.manifest)
     if differing:
         log.warning(
@@ -157,8 +158,9 @@ def _whole(arguments: Mapping[str, Any], name: str, where: Path, default: int | 
 
 
 def _differing(original: Manifest, rebuilt: Mapping[str, Any]) -> tuple[str, ...]:
-    """Files that differ, but the changes table: it is told against each one's own parent."""
+    """Files that differ. The changes table is told against the original's parent,
+    where it still is: gone (gc), the rebuild's cannot be the same (and says why)."""
     before = {rel: f.sha256 for rel, f in original.files.items()}
     after = {rel: f.get("sha256") for rel, f in rebuilt.get("files", {}).items()}
-    names = sorted((set(before) | set(after)) - {CHANGES_FILE})
+    names = sorted(set(before) | set(after))
     return tuple(n for n in names if before.get(n) != after.get(n))

@@ -168,13 +168,16 @@ def build(
     client: EutilsClient | None = None,
     now: datetime | None = None,
     carry: incremental.Carry | None = None,
+    lineage: tuple[str | None, Path] | None = None,
 ) -> BuildResult:
     """``carry``: what to carry from earlier nights, decided by the caller (a
-    rebuild of an incremental snapshot); else decided here for --incremental."""
+    rebuild of an incremental snapshot); else decided here for --incremental.
+    ``lineage``: the parent snapshot and the output directory it is in, when not
+    ``current`` here (a rebuild is the original's copy, parent and changes too)."""
     RUN_ID.set(run_id(settings, options))
     with claim_output(settings.out_dir, raw_dir=options.raw_dir, wait=options.wait_lock):
         client = client or make_client(settings, options)
-        return _build(settings, options, client, now, carry)
+        return _build(settings, options, client, now, (carry, lineage))
 
 
 def _build(
@@ -182,13 +185,15 @@ def _build(
     options: BuildOptions,
     client: EutilsClient,
     now: datetime | None,
-    carry: incremental.Carry | None,
+    given: tuple[incremental.Carry | None, tuple[str | None, Path] | None],
 ) -> BuildResult:
-    carry, why = _carry(settings, options, carry, now)
+    carry, why = _carry(settings, options, given[0], now)
     extra = {} if carry is None else {"modified_since": carry.since}
     start = start_run("build", options, settings, extra)  # before the first request
     if carry is not None:
         start = replace(start, mode="incremental")
+    if given[1] is not None:
+        start = replace(start, parent=given[1][0], parent_root=given[1][1])
     found = extract_concepts(client, settings, options)
     if not found.concepts:
         reasons = "; ".join(f"{f.ref}: {f.reason}" for f in found.failures)

@@ -128,12 +128,17 @@ def test_current_given_as_out_is_compared_with_its_parent(nights):
     assert document["old"]["snapshot_id"] == one.snapshot.name
 
 
-def test_a_snapshot_with_no_parent_and_no_old_named_exits_2_saying_so(tmp_path):
+def test_a_snapshot_with_no_parent_is_compared_with_nothing_as_its_changes_table(tmp_path):
     with FakeEutils(report_world()) as fake:
         one = build_live(fake, tmp_path, "C9100001")
-    result = diff(tmp_path)
-    assert result.exit_code == 2
-    assert f"snapshot {one.snapshot.name} has no parent" in result.output
+    result = diff(tmp_path, "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["old"] is None
+    assert {c["change"] for c in document["changes"]} == {"added"}
+    table = pq.read_table(one.snapshot / CHANGES_FILE)
+    assert len(document["changes"]) == table.num_rows > 0
+    assert "no parent: every citation is added" in diff(tmp_path).output
 
 
 def test_a_snapshot_that_is_not_there_exits_66(nights):

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from pipeline import incremental
 from pipeline.cli import main
 from pipeline.gc import gc
-from pipeline.load.manifest import load_manifest
+from pipeline.load.manifest import CHANGES_FILE, load_manifest
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.plan import IncrementalPlan, describe_incremental_plan, plan_incremental
 from pipeline.runner import BuildResult, build, make_client
@@ -119,8 +119,10 @@ def test_night_two_names_its_parent_and_the_answers_it_carried(nights: Nights):
 def test_an_incremental_snapshot_is_rebuilt_byte_for_byte(nights: Nights, tmp_path: Path):
     for night in (nights.one, nights.two):
         rebuilt = rebuild_night(nights.out, night, tmp_path / night.snapshot.name)
-        assert rebuilt.differing == ()
+        assert rebuilt.differing == ()  # the changes table too: told against the same parent
         assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(night.snapshot)
+        changes = (rebuilt.build.snapshot / CHANGES_FILE).read_bytes()
+        assert changes == (night.snapshot / CHANGES_FILE).read_bytes()
 
 
 def test_after_gc_keep_1_current_verifies_and_is_rebuilt(nights: Nights, tmp_path: Path):
@@ -132,6 +134,9 @@ def test_after_gc_keep_1_current_verifies_and_is_rebuilt(nights: Nights, tmp_pat
     verify(current)
     rebuilt = rebuild_night(out, _result_at(nights.two, current), tmp_path / "rebuilt")
     assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(nights.two.snapshot)
+    # Its parent is gone: what changed since it can no longer be told, and says so.
+    assert rebuilt.differing == (CHANGES_FILE,)
+    assert any("is gone" in w for w in rebuilt.build.manifest["warnings"])
 
 
 def _result_at(night: BuildResult, snapshot: Path) -> BuildResult:

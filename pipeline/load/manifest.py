@@ -553,6 +553,8 @@ def _incremental(f: _Fields | None) -> Incremental | None:
         modified=f.counts("modified"),
         carried=f.count("carried"),
     )
+
+
 def _changes(top: _Fields) -> dict[str, int] | None:
     """Optional in format 2: manifests written before the changes table lack it."""
     found = top.opt_obj("changes", default=None)
