@@ -128,7 +128,8 @@ def author_from_element(el: etree._Element, position: int) -> Author:
     affiliations: tuple[Affiliation, ...] = ()
     if infos:  # many authors have none
         found = [affiliation_from_element(info) for info in infos]
-        affiliations = tuple(a for a in found if a is not None)
+        # filter(None, ...) drops the Nones in C (an Affiliation is always true).
+        affiliations = tuple(filter(None, found))
     orcid = _orcid_among(identifiers) if identifiers else None
     orcid_source = "identifier" if orcid is not None else None
     if orcid is None and affiliations:
@@ -165,9 +166,12 @@ def authors_from_list(list_el: etree._Element | None) -> tuple[tuple[Author, ...
     (None when there is no list: nothing says)."""
     if list_el is None:
         return (), None
+    # A list comprehension: a generator would be resumed once per author.
     authors = tuple(
-        author_from_element(el, position)
-        for position, el in enumerate(list_el.iterchildren("Author"), start=1)
+        [
+            author_from_element(el, position)
+            for position, el in enumerate(list_el.iterchildren("Author"), start=1)
+        ]
     )
     return authors, flag(list_el, "CompleteYN", default=True)
 

@@ -308,8 +308,9 @@ def day_of(el: etree._Element | None) -> datetime.date | None:
     if el is None:
         return None
     year = month = day = None
-    # Filtered in C: no element proxy for Hour, Minute or Season.
-    for child in el.iterchildren("Year", "Month", "Day"):
+    # A plain walk: a date has five children at most, and iterchildren() with
+    # several tags costs more to set up than the proxies of Hour and Minute.
+    for child in el:
         tag = child.tag
         if tag == "Year":
             if year is None:
@@ -317,7 +318,7 @@ def day_of(el: etree._Element | None) -> datetime.date | None:
         elif tag == "Month":
             if month is None:
                 month = child.text
-        elif day is None:
+        elif tag == "Day" and day is None:
             day = child.text
     if year is None or month is None or day is None:
         return None
