@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pipeline.extract.objects import decompress
 from pipeline.extract.rawstore import Entry, RawStore
 from pipeline.extract.retry import RetryPolicy
 from pipeline.load.manifest import (
+    CHANGES_FILE,
     EUTILS_MODE,
     Categories,
     Concepts,
@@ -29,7 +30,7 @@ from pipeline.load.manifest import (
     content_hash,
 )
 from pipeline.load.parquet import PARQUET_OPTIONS
-from pipeline.load.survey import CHANGES_FILE, MESH_FILE
+from pipeline.load.survey import MESH_FILE
 from pipeline.models import Category, ConceptRef
 from pipeline.refs import parse_concept_ref
 from pipeline.runner import BuildOptions, BuildResult, build
@@ -275,3 +276,9 @@ def whole_snapshot(root: Path) -> Path:
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return out / "current"
+
+
+def content_files(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """A manifest's files but the changes table, which is told against each snapshot's
+    own parent (an update's is the snapshot before; a full run's elsewhere has none)."""
+    return {rel: f for rel, f in manifest["files"].items() if rel != CHANGES_FILE}

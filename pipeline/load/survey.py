@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.load.manifest import Manifest
+from pipeline.load.manifest import CHANGES_FILE, Manifest
 from pipeline.load.reader import (
     PublishedSnapshot,
     find_concept,
@@ -50,7 +50,6 @@ CITATION_COLUMNS = (
 )
 CONCEPT_COLUMNS = ("cui", "uid", "name", "definition", "definition_source", "synonyms")
 MESH_FILE = f"mesh_headings/{PART}"
-CHANGES_FILE = f"changes/{PART}"
 
 Counts = dict[str, dict[int | None, int]]  # category -> publication year -> citations
 

@@ -25,6 +25,7 @@ from tests.bulk.test_bulk import (
     write_baseline_and_update,
 )
 from tests.fakes.dataset import pubmed_article
+from tests.support import content_files
 from tests.test_evidence import CUI as MESH_CUI
 from tests.test_evidence import SUPPLEMENTARY, write_files
 
@@ -101,7 +102,7 @@ def test_update_publishes_the_tables_a_full_bulk_over_every_file_publishes(night
     updated, manifest = bulk(out, ftp, update=True)
     _, expected = bulk(tmp_path / "full", ftp)
     verify(updated)
-    assert manifest["files"] == expected["files"]  # every table, by size and sha256
+    assert content_files(manifest) == content_files(expected)  # every table, by size and sha256
     assert manifest["content_hash"] == expected["content_hash"]  # and all the manifest says
     assert (manifest["run"]["mode"], expected["run"]["mode"]) == ("update", "full")
     assert manifest["parent"] == first.name
@@ -163,7 +164,7 @@ def test_an_update_extends_an_updated_snapshot_again(nightly, tmp_path):
     _, manifest = bulk(out, ftp, update=True)
     _, expected = bulk(tmp_path / "full", ftp)
     assert manifest["content_hash"] == expected["content_hash"]
-    assert manifest["files"] == expected["files"]
+    assert content_files(manifest) == content_files(expected)
     # The deletion 0003 made stays, with the one 0004 makes.
     assert manifest["pmids"]["deleted_pmids"] == sorted([BUMPED, DROPPED])
     assert manifest["parent"] == updated.name
@@ -252,7 +253,7 @@ def test_an_update_with_mesh_evidence_gives_the_citations_a_full_bulk_gives(tmp_
     update.write_bytes(gzip.compress(f"<PubmedArticleSet>{body}</PubmedArticleSet>".encode()))
     updated = mesh_bulk(tmp_path / "out", baseline, update, update=True)
     expected = mesh_bulk(tmp_path / "full", baseline, update)
-    assert updated["files"] == expected["files"]
+    assert content_files(updated) == content_files(expected)
     assert updated["content_hash"] == expected["content_hash"]
     counts = updated["categories"]["per_concept"][f"{MESH_CUI}/linked"]["evidence"]
     assert counts == {"medgen_link": 2, "mesh": 4, "mesh_major": 1}  # 107 in, 102 out
