@@ -74,7 +74,10 @@ def decide(
             f"the last full build ({last_full}) is {age.days} days old "
             f"(incremental.full_every_days = {settings.full_every_days})"
         )
-    since = _instant(manifest.created_at) - timedelta(days=settings.modified_margin_days)
+    # The parent's records are as of when its run started (a resumed run reuses
+    # answers from before its kill), and no later than when it was published.
+    as_of = (manifest.run.started_at if manifest.run else None) or manifest.created_at
+    since = _instant(as_of) - timedelta(days=settings.modified_margin_days)
     return Carry(parent, since.strftime("%Y/%m/%d"), last_full, next_answers(manifest)), ""
 
 

@@ -56,9 +56,10 @@ class RunStart:
     mode: str = "full"  # every answer read for this run (not carried over from the parent)
     # The output directory the parent is in, when not this run's (a rebuild's original's).
     parent_root: Path | None = None
+    started_at: str | None = None  # when the run first started (its journal says)
 
     def run(self) -> Run:
-        return Run(self.command, self.mode, __version__, self.arguments)
+        return Run(self.command, self.mode, __version__, self.arguments, self.started_at)
 
 
 def start_run(

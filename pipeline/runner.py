@@ -190,6 +190,8 @@ def _build(
     carry, why = _carry(settings, options, given[0], now)
     extra = {} if carry is None else {"modified_since": carry.since}
     start = start_run("build", options, settings, extra)  # before the first request
+    if client.journal is not None:
+        start = replace(start, started_at=client.journal.started_at)
     if carry is not None:
         start = replace(start, mode="incremental")
     if given[1] is not None:

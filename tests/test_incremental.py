@@ -6,6 +6,7 @@ Night 2 (tests/fakes/changing_world.py): new linked PMIDs, four records modified
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from click.testing import CliRunner, Result
 from pipeline import incremental
 from pipeline.cli import main
 from pipeline.gc import gc
-from pipeline.load.manifest import CHANGES_FILE, load_manifest
+from pipeline.load.manifest import CHANGES_FILE, dump_manifest, load_manifest
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.plan import IncrementalPlan, describe_incremental_plan, plan_incremental
 from pipeline.runner import BuildResult, build, make_client
@@ -240,3 +241,24 @@ def test_a_lost_session_searches_set_by_set_and_finds_the_same(tmp_path: Path):
     assert found == set(MODIFIED)
     assert len(_mdat_searches(sent)) == 1 + 5  # the union, refused; then set by set
     assert len([r for r in sent if r.utility == "elink"]) == 5  # each set relinked
+
+
+def test_the_modified_window_starts_before_the_parent_run_first_started(tmp_path: Path):
+    """A parent resumed days after it was killed reuses answers from before the kill."""
+    out = tmp_path / "out"
+    with FakeEutils(night_one()) as fake:
+        one = build_live(fake, out, *NIGHT_ONE)
+        settings = live_settings(fake, out)
+    manifest = load_manifest(one.snapshot)
+    assert manifest.run is not None
+    assert manifest.run.started_at is not None
+    assert manifest.run.started_at <= str(manifest.created_at)
+    path = one.snapshot / "manifest.json"
+    data = json.loads(path.read_text())
+    data["run"]["started_at"] = "2026-03-10T04:00:00Z"  # run is outside the content hash
+    path.write_text(dump_manifest(data))
+    carry, why = incremental.decide(
+        settings, full=False, offline=False, now=datetime(2026, 3, 12, tzinfo=UTC)
+    )
+    assert carry is not None, why
+    assert carry.since == "2026/03/08"  # the run's start, less modified_margin_days (2)

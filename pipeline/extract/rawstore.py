@@ -516,20 +516,27 @@ class RunJournal:
     def __init__(self, store: RawStore, run_id: str) -> None:
         self.path = store.root / RUNS / f"{run_id}.json"
         self.run_id = run_id
+        # When the run first started (a resumed run's answers may be that old).
+        self.started_at: str | None = None
 
     def start(self) -> tuple[str, bool]:
         """The run's token, and whether it resumes an interrupted run."""
         try:
-            token = json.loads(self.path.read_text("utf-8"))["token"]
+            marker = json.loads(self.path.read_text("utf-8"))
+            token = marker["token"]
             if isinstance(token, str) and token.startswith(self.run_id):
+                started = marker.get("started_at")
+                self.started_at = started if isinstance(started, str) else None
                 return token, True
         except FileNotFoundError:
             pass
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a torn marker: start a new run (nothing is lost but time)
         token = f"{self.run_id}-{secrets.token_hex(8)}"
+        self.started_at = _now()
         try:
-            atomic_write(self.path, json.dumps({"token": token}).encode())
+            marker = {"token": token, "started_at": self.started_at}
+            atomic_write(self.path, json.dumps(marker).encode())
         except OSError as exc:
             raise RawStoreError(
                 f"cannot write to raw store {self.path.parent}: {exc.strerror}"

@@ -338,6 +338,9 @@ class Run:
     # "update" (bulk): tonight's answers over those `parent` was made from
     version: str  # medgen-etl's
     arguments: Mapping[str, Json]
+    # When the run first started (before a kill, if it was resumed): its answers are
+    # at most that old. None: not recorded (earlier manifests, runs without a journal).
+    started_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,6 +460,7 @@ def _run_object(run: Run) -> dict[str, Json]:
         "mode": run.mode,
         "version": run.version,
         "arguments": dict(sorted(run.arguments.items())),
+        "started_at": run.started_at,
     }
 
 
@@ -664,6 +668,7 @@ def _run(f: _Fields) -> Run:
         mode=f.text("mode"),
         version=f.text("version"),
         arguments=f.obj("arguments").data,
+        started_at=f.opt_text("started_at", default=None),
     )
 
 

@@ -292,3 +292,14 @@ def test_runs_sharing_a_store_never_lose_each_others_answers(tmp_path):
     answers = store.entry("einfo", REQ.key).answers
     assert sorted(str(a.run) for a in answers) == sorted(f"run-{i}" for i in range(8))
     assert len(store.objects()) == 8
+
+
+def test_a_resumed_run_keeps_the_time_it_first_started(tmp_path):
+    store = RawStore(tmp_path / "raw")
+    first = RunJournal(store, "run-a")
+    token, resuming = first.start()
+    assert not resuming
+    assert first.started_at is not None
+    again = RunJournal(store, "run-a")
+    assert again.start() == (token, True)
+    assert again.started_at == first.started_at
