@@ -252,7 +252,8 @@ def test_the_modified_window_starts_before_the_parent_run_first_started(tmp_path
     manifest = load_manifest(one.snapshot)
     assert manifest.run is not None
     assert manifest.run.started_at is not None
-    assert manifest.run.started_at <= str(manifest.created_at)
+    started, created = manifest.run.started_at, str(manifest.created_at)
+    assert datetime.fromisoformat(started) <= datetime.fromisoformat(created)
     path = one.snapshot / "manifest.json"
     data = json.loads(path.read_text())
     data["run"]["started_at"] = "2026-03-10T04:00:00Z"  # run is outside the content hash
