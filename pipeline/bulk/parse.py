@@ -39,6 +39,7 @@ from pipeline.transform.pubmed import (
     article_from_element,
     citation_article,
     deleted_pmids,
+    quick_pmid,
     reject_from,
 )
 
@@ -190,17 +191,6 @@ class _PartWriter:
 _pmid = attrgetter("pmid")
 
 
-def _quick_pmid(element: etree._Element) -> int | None:
-    text = (
-        element.findtext("PMID")
-        if element.tag == BARE
-        else element.findtext("MedlineCitation/PMID") or element.findtext("BookDocument/PMID")
-    )
-    text = (text or "").strip()
-    # An unreadable PMID is read in full, so that it becomes a reject with its reason.
-    return int(text) if text.isdigit() else None
-
-
 def parse_file(
     path: str,
     index: int,
@@ -260,7 +250,7 @@ def _parse_file(
             if element.tag == DELETE:
                 deleted.extend(deleted_pmids(element)[0])
                 continue
-            quick = _quick_pmid(element) if keep is not None else None
+            quick = quick_pmid(element) if keep is not None else None
             asked = keep is None or quick is None or quick in keep
             if not asked and not keeps_by_mesh(keep, element):
                 continue  # not asked for: skip the full read (most records, most runs)

@@ -10,15 +10,15 @@ from collections.abc import Container
 
 from lxml import etree
 
-from pipeline.errors import ResponseFormatError
 from pipeline.models import Article, Reject
 from pipeline.transform.pubmed import (
     RECORD_TAGS,
     UnreadableRecordError,
     article_from_element,
+    efetch_root,
+    quick_pmid,
     reject_from,
 )
-from pipeline.xmlsafe import parse_xml
 
 
 def record_pmids(body: bytes) -> list[int]:
@@ -44,13 +44,5 @@ def records_of(body: bytes, wanted: Container[int]) -> tuple[list[Article], list
 
 
 def _records(body: bytes) -> list[tuple[etree._Element, int | None]]:
-    root = parse_xml(body, what="efetch pubmed")
-    if root.tag != "PubmedArticleSet":
-        raise ResponseFormatError(f"efetch pubmed: root element is {root.tag!r}")
-    return [(child, _pmid(child)) for child in root if child.tag in RECORD_TAGS]
-
-
-def _pmid(element: etree._Element) -> int | None:
-    text = element.findtext("MedlineCitation/PMID") or element.findtext("BookDocument/PMID")
-    text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
+    root = efetch_root(body)
+    return [(child, quick_pmid(child)) for child in root if child.tag in RECORD_TAGS]

@@ -107,14 +107,33 @@ class _Pmid:
     version: int
 
 
+def quick_pmid(element: etree._Element) -> int | None:
+    """The PMID of a record (``PubmedArticle``, ``PubmedBookArticle`` or a bare
+    ``MedlineCitation``) without reading the rest of it; None when it is not plainly
+    a number (a full read then says why)."""
+    text = (
+        element.findtext("PMID")
+        if element.tag == "MedlineCitation"
+        else element.findtext("MedlineCitation/PMID") or element.findtext("BookDocument/PMID")
+    )
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def efetch_root(body: bytes) -> etree._Element:
+    """The PubmedArticleSet of an EFetch body; ResponseFormatError if it is none."""
+    root = parse_xml(body, what="efetch pubmed")
+    if root.tag != "PubmedArticleSet":
+        raise ResponseFormatError(f"efetch pubmed: root element is {root.tag!r}")
+    return root
+
+
 def parse_efetch(body: bytes) -> ParsedBatch:
     """Every record, deletion and unreadable record of one EFetch body.
 
     Raises ``ResponseFormatError`` if the body is not XML or not a PubmedArticleSet.
     """
-    root = parse_xml(body, what="efetch pubmed")
-    if root.tag != "PubmedArticleSet":
-        raise ResponseFormatError(f"efetch pubmed: root element is {root.tag!r}")
+    root = efetch_root(body)
     articles: list[Article] = []
     rejects: list[Reject] = []
     deleted: list[int] = []
