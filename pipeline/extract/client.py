@@ -127,8 +127,9 @@ class EutilsClient:
         answer is asked for again under the retry policy, never stored, and
         refused when the policy gives up (or at once, from the store offline).
         """
-        self.stats.requests += 1
         stored = None if refresh and not self.offline else self._from_store(request, vet)
+        # Counted past the store: an offline miss raises first and is no request.
+        self.stats.requests += 1
         if stored is not None:
             body, root, meta = stored
             self.stats.from_store += 1
@@ -287,7 +288,6 @@ class EutilsClient:
             except OfflineMissError:
                 if self.pinned is not None:
                     raise
-                self.stats.requests -= 1  # the batch was not answered: counted UID by UID
                 out.update({uid: self.link_pubmed(uid) for uid in chunk})
                 continue
             out.update(parse_elink_histories(root, chunk))
