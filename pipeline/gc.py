@@ -3,6 +3,9 @@
 Kept: the ``keep`` newest published snapshots and ``current`` (whatever its
 age), every raw object their manifests name (so each can still be rebuilt),
 and every object an unfinished run's answers name (so it can still resume).
+Of a removed snapshot that a kept one was built over, its *side* is kept
+(pipeline/load/lineage.py): what the kept one's changes table was told
+against, so that it too is rebuilt byte for byte.
 The rest of the raw store's objects, and the answers naming them, are
 removed. All of it under the output lock, as a build takes it: no build can
 publish into the directory meanwhile. The raw store is assumed to serve this
@@ -13,12 +16,15 @@ directory's snapshots need are not known here.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import UsageError
 from pipeline.extract.rawstore import RawStore, read_provenance
+from pipeline.load import layout
 from pipeline.load.layout import claim_output
+from pipeline.load.lineage import keep_side, kept_sides, remove_sides
+from pipeline.load.reader import open_snapshot
 from pipeline.load.snapshots import (
     SnapshotInfo,
     list_snapshots,
@@ -37,10 +43,15 @@ class GcResult:
     # Raw objects removed (or, on a dry run, that would be): sha256 -> bytes.
     objects: dict[str, int]
     dry_run: bool
+    # Sides of removed snapshots kept for a kept one's changes (id -> bytes; on a
+    # dry run, the ids that would be kept, with 0), and sides no longer needed.
+    sides_kept: dict[str, int] = field(default_factory=dict)
+    sides_removed: dict[str, int] = field(default_factory=dict)
 
     @property
     def freed(self) -> int:
-        return sum(s.bytes for s in self.removed) + sum(self.objects.values())
+        removed = sum(s.bytes for s in self.removed) + sum(self.sides_removed.values())
+        return removed + sum(self.objects.values()) - sum(self.sides_kept.values())
 
 
 def gc(
@@ -57,8 +68,21 @@ def gc(
         store = RawStore(raw_dir)
         unneeded = set(store.objects()) - _needed(store, kept)
         grace = orphan_grace(raw_dir, out_dir)
-        if not dry_run:
+        needed = _sides_needed(kept)
+        existing = kept_sides(out_dir)
+        unused = {i: n for i, n in existing.items() if i not in needed}
+        if dry_run:
+            sides = {s.id: 0 for s in removed if s.id in needed}
+        else:
+            # Each side is written whole before its snapshot goes: a kill in between
+            # leaves the snapshot, and the next gc finds its side already there.
+            sides = {
+                s.id: keep_side(out_dir, open_snapshot(out_dir / layout.SNAPSHOTS / s.id))
+                for s in removed
+                if s.id in needed
+            }
             remove_snapshots(out_dir, [s.id for s in removed])
+            remove_sides(out_dir, unused)
         objects = store.remove_objects(unneeded, older_than=grace, dry_run=dry_run)
         if store.legacy_entries():
             log.warning(
@@ -67,7 +91,14 @@ def gc(
                 raw_dir,
                 store.legacy_entries(),
             )
-    return GcResult(tuple(removed), tuple(kept), objects, dry_run)
+    return GcResult(tuple(removed), tuple(kept), objects, dry_run, sides, unused)
+
+
+def _sides_needed(kept: list[SnapshotInfo]) -> set[str]:
+    """The parents, not kept themselves, of kept snapshots that ``rebuild`` can remake
+    (a bulk snapshot is made again from its files, not rebuilt)."""
+    ids = {s.id for s in kept}
+    return {s.parent for s in kept if s.parent and s.source != "bulk" and s.parent not in ids}
 
 
 def _needed(store: RawStore, kept: list[SnapshotInfo]) -> set[str]:
@@ -86,6 +117,17 @@ def describe(result: GcResult) -> str:
     lines = [f"{verb} snapshot {s.id} ({s.bytes:,} bytes)" for s in result.removed]
     objects = sum(result.objects.values())
     lines.append(f"{verb} {len(result.objects)} raw object(s) ({objects:,} bytes)")
+    keeps = "would keep" if result.dry_run else "kept"
+    for snapshot_id, size in result.sides_kept.items():
+        held = "" if result.dry_run else f" ({size:,} bytes)"
+        lines.append(
+            f"{keeps} the side of {snapshot_id}{held}: what a kept snapshot's changes were "
+            "told against"
+        )
+    for snapshot_id, size in result.sides_removed.items():
+        lines.append(
+            f"{verb} the side of {snapshot_id} ({size:,} bytes): no kept snapshot needs it"
+        )
     lines.append(
         f"{'would free' if result.dry_run else 'freed'} {result.freed:,} bytes; "
         f"kept {len(result.kept)} snapshot(s)"

@@ -24,7 +24,7 @@ from pipeline.config import Secret, Settings
 from pipeline.extract.bulk_files import file_digest
 from pipeline.extract.client import EutilsClient
 from pipeline.load import layout
-from pipeline.load.changes import run_changes
+from pipeline.load.lineage import run_changes
 from pipeline.load.manifest import (
     CHANGES_FILE,
     DbRelease,

@@ -158,8 +158,9 @@ def _whole(arguments: Mapping[str, Any], name: str, where: Path, default: int | 
 
 
 def _differing(original: Manifest, rebuilt: Mapping[str, Any]) -> tuple[str, ...]:
-    """Files that differ. The changes table is told against the original's parent,
-    where it still is: gone (gc), the rebuild's cannot be the same (and says why)."""
+    """Files that differ. The changes table is told against the original's parent, or
+    the side gc kept of it (pipeline/load/lineage.py); with neither, the rebuild's
+    cannot be the same, and its warnings say why."""
     before = {rel: f.sha256 for rel, f in original.files.items()}
     after = {rel: f.get("sha256") for rel, f in rebuilt.get("files", {}).items()}
     names = sorted(set(before) | set(after))

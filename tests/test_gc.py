@@ -4,8 +4,10 @@ snapshot can still be rebuilt, and an unfinished run can still resume."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -14,6 +16,8 @@ from pipeline.errors import HttpStatusError, NoSnapshotError, UsageError, Verify
 from pipeline.extract.rawstore import RawStore
 from pipeline.gc import gc
 from pipeline.load import layout
+from pipeline.load.lineage import kept_sides
+from pipeline.load.manifest import CHANGES_FILE
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.load.snapshots import list_snapshots
 from tests.conftest import ROOT
@@ -61,11 +65,68 @@ def test_gc_keep_1_leaves_current_verified_and_rebuildable(tmp_path):
     out, (_, _, three) = published_nights(tmp_path)
     result = gc(out, out / "raw", keep=1)
     assert len(result.removed) == 2
-    assert result.freed == sum(s.bytes for s in result.removed) + sum(result.objects.values())
+    removed = sum(s.bytes for s in result.removed) + sum(result.objects.values())
+    assert result.freed == removed - sum(result.sides_kept.values())
     assert verify(current_snapshot(out)).snapshot_id == three.snapshot.name
     rebuilt = rebuild_night(out, three, tmp_path / "rebuilt")
     assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(three.snapshot)
     assert set(RawStore(out / "raw").objects()) == _needed_by(three.manifest)
+
+
+def _changes(snapshot: Path) -> bytes:
+    return (snapshot / CHANGES_FILE).read_bytes()
+
+
+def test_gc_keeps_the_side_of_a_removed_parent_so_its_child_is_rebuilt_byte_for_byte(tmp_path):
+    out, (_, two, three) = published_nights(tmp_path)
+    # Night 3 has changes to tell (a new link, a removed one): the same bytes mean something.
+    assert pq.read_table(three.snapshot / CHANGES_FILE).num_rows >= 2
+    result = gc(out, out / "raw", keep=1)
+    # Night 3 is current and was built over night 2: night 2's side is kept, night 1's not.
+    assert list(result.sides_kept) == [two.snapshot.name]
+    assert kept_sides(out) == result.sides_kept
+    side = out / layout.SIDES / two.snapshot.name
+    assert sorted(p.relative_to(side).as_posix() for p in side.rglob("*.parquet")) == sorted(
+        rel for rel in two.manifest["files"] if rel.startswith(("citations/", "articles/"))
+    )
+    rebuilt = rebuild_night(out, three, tmp_path / "rebuilt")
+    assert rebuilt.differing == ()
+    assert _changes(rebuilt.build.snapshot) == _changes(three.snapshot)
+
+
+def test_a_later_gc_removes_a_side_no_kept_snapshot_needs(tmp_path):
+    out, (_, two, three) = published_nights(tmp_path)
+    gc(out, out / "raw", keep=1)
+    world = report_world()
+    with FakeEutils(world) as fake:
+        build_live(fake, out, *WORLD_CUIS)  # night 4, over night 3 (kept)
+    result = gc(out, out / "raw", keep=1)
+    assert [s.id for s in result.removed] == [three.snapshot.name]
+    assert list(result.sides_removed) == [two.snapshot.name]
+    assert list(result.sides_kept) == [three.snapshot.name]
+    assert list(kept_sides(out)) == [three.snapshot.name]
+
+
+def test_a_kept_side_whose_file_changed_is_refused_and_the_rebuild_says_so(tmp_path):
+    out, (_, two, three) = published_nights(tmp_path)
+    gc(out, out / "raw", keep=1)
+    side = out / layout.SIDES / two.snapshot.name
+    victim = side / "articles" / "part-0.parquet"
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    rebuilt = rebuild_night(out, three, tmp_path / "rebuilt")
+    assert rebuilt.differing == (CHANGES_FILE,)
+    warnings = rebuilt.build.manifest["warnings"]
+    assert any(f"parent snapshot {two.snapshot.name} cannot be read" in w for w in warnings)
+
+
+def test_a_dry_run_names_the_side_it_would_keep_and_writes_none(tmp_path):
+    out, (_, two, _) = published_nights(tmp_path)
+    result = CliRunner().invoke(main, ["gc", "--keep", "1", "--dry-run", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"would keep the side of {two.snapshot.name}" in result.output
+    assert not (out / layout.SIDES).exists()
 
 
 def test_gc_never_removes_current_even_when_it_is_not_the_newest(tmp_path):
@@ -128,6 +189,7 @@ def test_gc_prints_what_it_frees(tmp_path):
     assert done.exit_code == 0, done.output
     assert f"removed snapshot {two.snapshot.name}" in done.output
     assert "raw object(s)" in done.output
+    assert f"kept the side of {two.snapshot.name}" in done.output
     assert "freed" in done.output
 
 

@@ -135,9 +135,11 @@ def test_after_gc_keep_1_current_verifies_and_is_rebuilt(nights: Nights, tmp_pat
     verify(current)
     rebuilt = rebuild_night(out, _result_at(nights.two, current), tmp_path / "rebuilt")
     assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(nights.two.snapshot)
-    # Its parent is gone: what changed since it can no longer be told, and says so.
-    assert rebuilt.differing == (CHANGES_FILE,)
-    assert any("is gone" in w for w in rebuilt.build.manifest["warnings"])
+    # Its parent is gone, but gc kept the side of it that its changes were told against.
+    assert list(result.sides_kept) == [nights.one.snapshot.name]
+    assert rebuilt.differing == ()
+    changes = (rebuilt.build.snapshot / CHANGES_FILE).read_bytes()
+    assert changes == (nights.two.snapshot / CHANGES_FILE).read_bytes()
 
 
 def _result_at(night: BuildResult, snapshot: Path) -> BuildResult:

@@ -18,21 +18,17 @@ tells no ``modified``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.errors import MedgenEtlError, SnapshotError
-from pipeline.load import layout, schemas
-from pipeline.load.parquet import read_parquet
-from pipeline.load.reader import PublishedSnapshot, open_snapshot
-from pipeline.transform.changes import Change, Cited, Side, compare, counts
+from pipeline.load.reader import PublishedSnapshot
+from pipeline.transform.changes import Cited, Side
 
 ARTICLES_FILE = "articles/part-0.parquet"
-_CITATIONS_FILE = re.compile(r"citations/category=([^/]+)/part-0\.parquet")
+CITATIONS_FILE = re.compile(r"citations/category=([^/]+)/part-0\.parquet")
 _UNTOLD_MODIFIED = "modified records could not be told (added, removed and retracted were)"
 CITED = pa.schema(
     [
@@ -62,7 +58,7 @@ NOTHING = SideTables({}, None, ())
 
 def read_side(name: str, files: Collection[str], read: Reader) -> SideTables:
     """The tables of the snapshot called ``name`` (in messages) holding ``files``."""
-    parts = {m.group(1): rel for rel in files if (m := _CITATIONS_FILE.fullmatch(rel))}
+    parts = {m.group(1): rel for rel in files if (m := CITATIONS_FILE.fullmatch(rel))}
     if not parts:
         return SideTables(None, None, (f"{name} has no citations table: no change could be told",))
     gaps: list[str] = []
@@ -150,63 +146,3 @@ def _lookup(digests: pa.Table | None, pmids: set[int]) -> dict[int, str] | None:
         return None
     kept = digests.filter(pc.is_in(digests["pmid"], pa.array(sorted(pmids), pa.int64())))
     return dict(zip(kept["pmid"].to_pylist(), kept["record_sha256"].to_pylist(), strict=True))
-
-
-@dataclass(frozen=True, slots=True)
-class RunChanges:
-    """A run's changes against its parent, for its snapshot and manifest."""
-
-    table: pa.Table
-    counts: dict[str, int]
-    warnings: tuple[str, ...]
-
-
-def run_changes(
-    out_dir: Path, parent: str | None, staging: Path, files: Collection[str]
-) -> RunChanges:
-    """The changes of the run staged in ``staging`` (its ``files``) against ``parent``.
-
-    This run's own files are read as written (an error reading them is the run's);
-    the parent's are checked against its manifest, and a parent that is gone or
-    cannot be read is a warning saying so, with no change told.
-    """
-
-    def staged(rel: str, columns: Sequence[str]) -> pa.Table:
-        return read_parquet(staging / rel, rel, SnapshotError, columns)
-
-    new = read_side("this snapshot", files, staged)
-    warnings = [f"changes: {gap}" for gap in new.gaps]
-    if new.citations is None:
-        return _finished([], warnings)
-    if parent is None:
-        return _finished(compare(*sides(NOTHING, new)), warnings)
-    path = out_dir / layout.SNAPSHOTS / parent
-    if not path.is_dir():
-        warnings.append(
-            f"changes: the parent snapshot {parent} is gone (removed by gc?): "
-            "no change could be told"
-        )
-        return _finished([], warnings)
-    try:
-        old = snapshot_side(open_snapshot(path))
-    except MedgenEtlError as exc:
-        warnings.append(
-            f"changes: the parent snapshot {parent} cannot be read ({exc}): no change could be told"
-        )
-        return _finished([], warnings)
-    warnings.extend(f"changes: {gap}" for gap in old.gaps)
-    if old.citations is None:
-        return _finished([], warnings)
-    return _finished(compare(*sides(old, new)), warnings)
-
-
-def _finished(changes: list[Change], warnings: list[str]) -> RunChanges:
-    return RunChanges(changes_table(changes), counts(changes), tuple(warnings))
-
-
-def changes_table(changes: Iterable[Change]) -> pa.Table:
-    rows = list(changes)
-    return pa.Table.from_arrays(
-        [pa.array([getattr(c, f.name) for c in rows], f.type) for f in schemas.CHANGES],
-        schema=schemas.CHANGES,
-    )

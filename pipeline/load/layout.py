@@ -8,6 +8,8 @@
     <out>/.bulk-*               bulk's work files
     <out>/.lock                 held by the running build
     <out>/raw/                  the raw store (unless --raw-dir names another)
+    <out>/sides/<id>/           what gc kept of a removed snapshot a kept one's
+                                changes are told against (pipeline/load/lineage.py)
 
 Before a build sends its first request, each of these names must be absent or
 of the kind the pipeline makes (a ``current`` that is a regular file, a
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 CURRENT = "current"
 SNAPSHOTS = "snapshots"
 HISTORY = ".published"
+SIDES = "sides"
 SNAPSHOT_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}(?:-\d+)?")
 STAGING_PREFIX, WORK_PREFIX, LINK_PREFIX = ".staging-", ".bulk-", ".current-"
 # Names made by tempfile.mkdtemp (older releases) and by make_dir below.
@@ -99,6 +102,7 @@ def check_output(out_dir: Path, raw_dir: Path | None = None) -> None:
     _expect(out_dir / SNAPSHOTS, "a directory", "snapshots directory")
     _expect(out_dir / SNAPSHOTS / HISTORY, "a regular file", "list of published snapshots")
     _expect(out_dir / LOCK_NAME, "a regular file", "lock file")
+    _expect(out_dir / SIDES, "a directory", "directory of kept sides")
     if (out_dir / LOCK_NAME).is_file() and not is_lock_record(out_dir / LOCK_NAME):
         raise _refuse(out_dir / LOCK_NAME, "a file with other content", "lock file")
     if raw_dir is None:
@@ -217,6 +221,9 @@ def clean_output(out_dir: Path) -> None:
         if _LINK.fullmatch(entry.name) and is_current_link(Path(entry.path)):
             os.unlink(entry.path)
         elif _WORK.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+    for entry in _entries(out_dir / SIDES):  # a side gc was killed writing
+        if _STAGING.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
     snapshots = out_dir / SNAPSHOTS
     if not snapshots.is_dir():
