@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -112,11 +112,24 @@ def _stop_signals_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def _reader_gone() -> NoReturn:
+    """The program reading our output stopped (``| head``): exit as a program that
+    SIGPIPE ended does, 141, with no message (the reader chose to stop), and point
+    stdout at /dev/null so that flushing it at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass  # stdout is no file (a test harness's buffer): nothing will flush into a pipe
+    sys.exit(128 + signal.SIGPIPE)
+
+
 def handled(fn: F) -> F:
     """Turn our errors into a one-line message and the error's exit status.
 
-    SIGINT and SIGTERM exit 130 and 143 after the same clean-up as a failure.
-    Anything else is a bug: one line saying so (the traceback with -vv), exit 70.
+    SIGINT and SIGTERM exit 130 and 143 after the same clean-up as a failure; a
+    reader that closed our output exits 141, quietly. Anything else is a bug: one
+    line saying so (the traceback with -vv), exit 70.
     """
 
     @wraps(fn)
@@ -130,6 +143,8 @@ def handled(fn: F) -> F:
             _fail("interrupted by SIGINT", 128 + signal.SIGINT)
         except MedgenEtlError as exc:
             _fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            _reader_gone()
         except Exception as exc:
             if log.isEnabledFor(logging.DEBUG):
                 click.echo(_redact(traceback.format_exc()), err=True)
@@ -142,7 +157,30 @@ def handled(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group()
+@contextmanager
+def _interrupt_exits() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("medgen-etl: error: interrupted by SIGINT", err=True)
+        raise click.exceptions.Exit(128 + signal.SIGINT) from None
+
+
+class InterruptibleGroup(click.Group):
+    """A command group where Ctrl-C while the command line is read, before a command
+    runs (``handled`` covers it from then on), exits 130 as during a command: click
+    alone would print "Aborted!" and exit 1."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _interrupt_exits():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _interrupt_exits():
+            return super().invoke(ctx)
+
+
+@click.group(cls=InterruptibleGroup)
 @click.version_option(__version__, prog_name="medgen-etl")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv: debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
