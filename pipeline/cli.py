@@ -52,7 +52,7 @@ from pipeline.models import ConceptRef
 from pipeline.plan import describe_incremental_plan, describe_plan, plan, plan_incremental
 from pipeline.rebuild import rebuild
 from pipeline.refs import parse_concept_ref, read_concepts_file, unique
-from pipeline.report import write_report
+from pipeline.report import MAX_CONCEPTS, write_report
 from pipeline.runner import BuildOptions, build
 from pipeline.transform import evidence
 
@@ -500,15 +500,27 @@ def _parent(snapshot: PublishedSnapshot) -> Path | None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Where to write [default: report-<snapshot id>.html].",
 )
+@click.option(
+    "--max-concepts",
+    type=click.IntRange(min=0),
+    default=MAX_CONCEPTS,
+    show_default=True,
+    help="A row and a section for at most this many concepts, those with the most "
+    "citations (0: all); the overview counts every concept.",
+)
 @handled
 def report_command(
-    out: Path, snapshot_id: str | None, concepts: tuple[str, ...], html_file: Path | None
+    out: Path,
+    snapshot_id: str | None,
+    concepts: tuple[str, ...],
+    html_file: Path | None,
+    max_concepts: int,
 ) -> None:
     """Write one self-contained HTML page about a snapshot; print its path."""
     snapshot = _snapshot(out, snapshot_id)
     _note_provenance(load_manifest(snapshot))
     target = html_file or Path(f"report-{snapshot.name}.html")
-    click.echo(str(write_report(snapshot, target, concepts)))
+    click.echo(str(write_report(snapshot, target, concepts, max_concepts or None)))
 
 
 def _note_provenance(manifest: Manifest) -> None:

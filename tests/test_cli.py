@@ -256,6 +256,18 @@ def test_report_takes_a_snapshot_id_a_concept_and_a_file_name(tmp_path):
     assert target.read_text("utf-8").count('<section class="concept"') == 1
 
 
+def test_report_max_concepts_0_shows_all_and_a_negative_one_is_refused(tmp_path):
+    out = tmp_path / "out"
+    invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))
+    target = tmp_path / "page.html"
+    every = invoke("report", "--out", str(out), "--max-concepts", "0", "--html", str(target))
+    assert every.exit_code == 0, every.output
+    assert target.read_text("utf-8").count('<section class="concept"') == 1
+    bad = invoke("report", "--out", str(out), "--max-concepts", "-1", "--html", str(target))
+    assert bad.exit_code == 2
+    assert "--max-concepts" in bad.output
+
+
 def test_report_of_an_unknown_snapshot_or_concept_says_which(tmp_path):
     out = tmp_path / "out"
     invoke("build", "--concept", "C4725027", "--offline", "--raw-dir", DEMO_RAW, "--out", str(out))

@@ -7,12 +7,20 @@ from pathlib import Path
 
 from pipeline.errors import ReportError
 from pipeline.load.survey import survey
-from pipeline.report.html import render
+from pipeline.report.html import MAX_CONCEPTS, render
+
+__all__ = ["MAX_CONCEPTS", "write_report"]
 
 
-def write_report(snapshot: Path, target: Path, concepts: Sequence[str] = ()) -> Path:
-    """Render the report of ``snapshot`` into ``target`` (written whole, then renamed)."""
-    page = render(survey(snapshot, concepts))
+def write_report(
+    snapshot: Path,
+    target: Path,
+    concepts: Sequence[str] = (),
+    max_concepts: int | None = MAX_CONCEPTS,
+) -> Path:
+    """Render the report of ``snapshot`` into ``target`` (written whole, then renamed);
+    ``max_concepts``: how many concepts get a row and a section (None: all)."""
+    page = render(survey(snapshot, concepts), max_concepts)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         tmp.write_text(page, "utf-8")

@@ -62,15 +62,24 @@ ul.years{list-style:none;padding-left:4px;font-size:13px}
 """
 
 
-def render(data: Survey) -> str:
-    """The whole page, as a string."""
+# A concept's section is up to some 16 KB: a page of every concept of a bulk snapshot
+# (hundreds of thousands) would be gigabytes, which no browser opens.
+MAX_CONCEPTS = 500
+# A bulk run's warnings can number in the tens of thousands; the manifest keeps them all.
+MAX_WARNINGS = 200
+
+
+def render(data: Survey, max_concepts: int | None = MAX_CONCEPTS) -> str:
+    """The whole page, as a string: the overview of every concept surveyed, and a row
+    and section for each of the ``max_concepts`` with the most citations (None: all)."""
     manifest = data.manifest
     title = f"medgen-etl report: snapshot {manifest.snapshot_id or data.snapshot.name}"
+    shown = shown_concepts(data, max_concepts)
     body = "\n".join(
         [
             *_header(data),
-            *_overview(data),
-            *(part for c in data.concepts for part in _concept(c, data)),
+            *_overview(data, shown),
+            *(part for c in shown for part in _concept(c, data)),
             _footer(data),
         ]
     )
@@ -83,6 +92,17 @@ def render(data: Survey) -> str:
         f"<title>{escape(title)}</title><style>{CSS}{_palette_css()}</style></head>\n"
         f"<body><main>\n{body}\n</main></body></html>\n"
     )
+
+
+def shown_concepts(data: Survey, limit: int | None) -> list[ConceptSurvey]:
+    """The ``limit`` concepts with the most citations (ties: the earlier), in survey order."""
+    concepts = data.concepts
+    if limit is None or len(concepts) <= limit:
+        return concepts
+    names = [c.name for c in data.categories]
+    totals = [sum(c.total(n) for n in names) for c in concepts]
+    order = sorted(range(len(concepts)), key=lambda i: (-totals[i], i))
+    return [concepts[i] for i in sorted(order[:limit])]
 
 
 # ------------------------------------------------------------------ header
@@ -123,7 +143,7 @@ def _header(data: Survey) -> Iterator[str]:
 # ------------------------------------------------------------------ overview
 
 
-def _overview(data: Survey) -> Iterator[str]:
+def _overview(data: Survey, shown: Sequence[ConceptSurvey]) -> Iterator[str]:
     m = data.manifest
     counts = ("requested", "loaded", "rejected", "missing")
     pmids = {k: int(getattr(m.pmids, k)) for k in counts}
@@ -150,7 +170,14 @@ def _overview(data: Survey) -> Iterator[str]:
             f"<figure>{svg}<figcaption>Citations per category per publication year, "
             f"{len(data.concepts):,} concept(s){note}.</figcaption></figure>"
         )
-    yield from _overview_table(data)
+    yield from _overview_table(data, shown)
+    if len(shown) < len(data.concepts):
+        yield (
+            f'<p class="notice" id="concepts-cut">This page shows the {len(shown):,} of '
+            f"{len(data.concepts):,} concepts with the most citations; the counts and the "
+            "plot above are of all of them. <code>--concept</code> names the concepts to "
+            "show, <code>--max-concepts</code> how many (0: all).</p>"
+        )
     yield from _problems(m)
 
 
@@ -167,20 +194,26 @@ def _problems(m: Manifest) -> Iterator[str]:
         yield f'<p class="small">Missing PMIDs: {escape(", ".join(map(str, missing[:50])))}'
         yield f"{' …' if len(missing) > 50 else ''}</p>"
     warnings = m.warnings
-    yield f"<h3>Warnings ({len(warnings)})</h3>"
+    yield f"<h3>Warnings ({len(warnings):,})</h3>"
     if warnings:
-        yield '<ul class="small">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
+        listed = warnings[:MAX_WARNINGS]
+        yield '<ul class="small">' + "".join(f"<li>{escape(w)}</li>" for w in listed) + "</ul>"
+        if len(warnings) > len(listed):
+            yield (
+                f'<p class="small">… and {len(warnings) - len(listed):,} more: the manifest '
+                "(<code>manifest.json</code>, <code>warnings</code>) lists them all.</p>"
+            )
     else:
         yield '<p class="empty">none</p>'
 
 
-def _overview_table(data: Survey) -> Iterator[str]:
+def _overview_table(data: Survey, shown: Sequence[ConceptSurvey]) -> Iterator[str]:
     head = "".join(
         f'<th title="{escape(c.heading)}">{_swatch(i)}{escape(c.heading)}</th>'
         for i, c in enumerate(data.categories)
     )
     yield f'<table id="concepts"><tr><th class="l">concept</th><th class="l">CUI</th>{head}</tr>'
-    for c in data.concepts:
+    for c in shown:
         cells = "".join(f"<td>{c.total(cat.name):,}</td>" for cat in data.categories)
         cui = escape(c.concept["cui"])
         yield (

@@ -1,7 +1,9 @@
-"""A report of many concepts grows linearly: a bounded number of bytes per concept."""
+"""A report of many concepts grows linearly, a bounded number of bytes per concept, up to
+its cap: beyond it, only the concepts with the most citations get a row and a section."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from pipeline.config import load_settings
@@ -9,8 +11,8 @@ from pipeline.load import tables
 from pipeline.load.snapshot import SnapshotWriter
 from pipeline.load.survey import survey
 from pipeline.models import CitationRow, Concept
-from pipeline.report.html import render
-from tests.support import bare_manifest
+from pipeline.report.html import MAX_WARNINGS, render, shown_concepts
+from tests.support import bare_manifest, page_text
 
 # Per concept, one section of small tables; a plot per concept would cost tens of KB each.
 MAX_BYTES_PER_CONCEPT = 16_000
@@ -62,3 +64,35 @@ def test_a_300_concept_report_stays_within_a_bounded_size_per_concept(tmp_path):
     assert len(large.encode()) / 300 <= MAX_BYTES_PER_CONCEPT
     # one plot for the snapshot, none per concept
     assert large.count("<svg") - large.count('class="spark"') == 1
+
+
+def test_a_report_of_more_concepts_than_its_cap_shows_those_with_most_citations_and_says_so(
+    tmp_path,
+):
+    data = survey(many_concept_snapshot(tmp_path / "a", 300))
+    # Give the last concept more citations than any other: it must be among those shown.
+    last = data.concepts[-1]
+    year = dict(last.per_year["therapy"])
+    year[2025] = year.get(2025, 0) + 100
+    busiest = dataclasses.replace(last, per_year={**last.per_year, "therapy": year})
+    data = dataclasses.replace(data, concepts=[*data.concepts[:-1], busiest])
+    page = render(data, max_concepts=120)
+    assert page.count('<section class="concept"') == 120
+    assert page.count('<tr><td class="l"><a href="#') == 120
+    assert busiest.concept["cui"] in page
+    assert "shows the 120 of 300 concepts with the most citations" in page_text(page)
+    assert "300 concept(s)" in page_text(page)  # the plot is of every concept
+    shown = shown_concepts(data, 120)
+    assert [c.concept["cui"] for c in shown] == sorted(c.concept["cui"] for c in shown)
+    assert render(data, max_concepts=None).count('<section class="concept"') == 300
+
+
+def test_a_report_lists_the_first_warnings_and_counts_the_rest(tmp_path):
+    data = survey(many_concept_snapshot(tmp_path / "a", 3))
+    warnings = tuple(f"warning number {i}" for i in range(MAX_WARNINGS + 50))
+    data = dataclasses.replace(data, manifest=dataclasses.replace(data.manifest, warnings=warnings))
+    text = page_text(render(data))
+    assert f"Warnings ({MAX_WARNINGS + 50:,})" in text
+    assert f"warning number {MAX_WARNINGS - 1}" in text
+    assert f"warning number {MAX_WARNINGS}" not in text
+    assert "and 50 more: the manifest" in text
