@@ -14,7 +14,7 @@ its section.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,10 @@ from pipeline.models import Category
 
 NEWEST = 5  # the page's own view: five per heading
 TOP = 10  # journals and MeSH headings listed per concept
+# A concept's section is up to some 16 KB: a page of every concept of a bulk snapshot
+# (hundreds of thousands) would be gigabytes, which no browser opens, and reading
+# each one's details would hold gigabytes of Python values.
+MAX_CONCEPTS = 500
 
 CITATION_COLUMNS = (
     "cui",
@@ -75,8 +79,9 @@ class Survey:
     snapshot: Path
     manifest: Manifest
     categories: tuple[Category, ...]
-    concepts: list[ConceptSurvey]
-    per_year: Counts = field(default_factory=dict)  # over the concepts surveyed
+    concepts: list[ConceptSurvey]  # those shown: the busiest, up to the cap
+    per_year: Counts = field(default_factory=dict)  # over every concept surveyed
+    surveyed: int = 0  # how many concepts were surveyed (named, or all of the snapshot's)
 
 
 def _table(snapshot: PublishedSnapshot, rel: str, columns: Sequence[str]) -> pa.Table:
@@ -86,15 +91,28 @@ def _table(snapshot: PublishedSnapshot, rel: str, columns: Sequence[str]) -> pa.
     return table.select([c for c in columns if c in table.schema.names])
 
 
-def survey(snapshot: Path, refs: Sequence[str] = ()) -> Survey:
-    """Everything the report shows, for the named concepts (default: all of them)."""
+def survey(
+    snapshot: Path, refs: Sequence[str] = (), max_concepts: int | None = MAX_CONCEPTS
+) -> Survey:
+    """Everything the report shows, for the named concepts (default: all of them): the
+    counts per category and year over all of them, and the details of the
+    ``max_concepts`` with the most citations (None: of all)."""
     published = open_snapshot(snapshot)
     manifest = published.manifest
     categories = snapshot_categories(published)
     files = published.files
-    concepts = _concepts(published, refs)
-    cuis = pa.array([c["cui"] for c in concepts], pa.string())
+    everyone = _concepts(published, refs)
+    cuis = pa.array([c["cui"] for c in everyone], pa.string())
     citations = _citations(published, categories, cuis)
+    overall = _sum_years(citations)
+    if max_concepts is not None and len(everyone) > max_concepts:
+        counts = _citations_per_concept(citations)
+        keep = busiest([c["cui"] for c in everyone], counts, max_concepts)
+        concepts = [everyone[i] for i in keep]
+        cuis = pa.array([c["cui"] for c in concepts], pa.string())
+        citations = citations.filter(pc.is_in(citations["cui"], value_set=cuis))
+    else:
+        concepts = everyone
     per_year = _per_year(citations)
     journals = _top(citations, "journal")
     newest = _newest(citations)
@@ -116,7 +134,19 @@ def survey(snapshot: Path, refs: Sequence[str] = ()) -> Survey:
         )
         for c in concepts
     ]
-    return Survey(snapshot, manifest, categories, surveyed, _sum_years(surveyed))
+    return Survey(snapshot, manifest, categories, surveyed, overall, len(everyone))
+
+
+def busiest(cuis: Sequence[str], counts: Mapping[str, int], limit: int) -> list[int]:
+    """The positions in ``cuis`` of the ``limit`` concepts with the most citations
+    (ties: the earlier), in their order."""
+    order = sorted(range(len(cuis)), key=lambda i: (-counts.get(cuis[i], 0), i))
+    return sorted(order[:limit])
+
+
+def _citations_per_concept(citations: pa.Table) -> dict[str, int]:
+    grouped = citations.group_by("cui").aggregate([("pmid", "count")])
+    return dict(zip(grouped["cui"].to_pylist(), grouped["pmid_count"].to_pylist(), strict=True))
 
 
 def _concepts(snapshot: PublishedSnapshot, refs: Sequence[str]) -> list[dict[str, Any]]:
@@ -217,10 +247,12 @@ def _changes(
     return counts, by_cui
 
 
-def _sum_years(concepts: Iterable[ConceptSurvey]) -> Counts:
-    total: Counts = defaultdict(lambda: defaultdict(int))
-    for c in concepts:
-        for category, years in c.per_year.items():
-            for year, n in years.items():
-                total[category][year] += n
-    return {k: dict(v) for k, v in total.items()}
+def _sum_years(citations: pa.Table) -> Counts:
+    """Citations per category and publication year, over every concept."""
+    total: Counts = defaultdict(dict)
+    if citations.num_rows == 0:
+        return {}
+    grouped = citations.group_by(["category", "pub_year"]).aggregate([("pmid", "count")])
+    for row in grouped.to_pylist():
+        total[row["category"]][row["pub_year"]] = row["pmid_count"]
+    return dict(total)

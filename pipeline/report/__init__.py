@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import ReportError
-from pipeline.load.survey import survey
-from pipeline.report.html import MAX_CONCEPTS, render
+from pipeline.load.survey import MAX_CONCEPTS, survey
+from pipeline.report.html import render
 
 __all__ = ["MAX_CONCEPTS", "write_report"]
 
@@ -20,7 +20,7 @@ def write_report(
 ) -> Path:
     """Render the report of ``snapshot`` into ``target`` (written whole, then renamed);
     ``max_concepts``: how many concepts get a row and a section (None: all)."""
-    page = render(survey(snapshot, concepts), max_concepts)
+    page = render(survey(snapshot, concepts, max_concepts))
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         tmp.write_text(page, "utf-8")

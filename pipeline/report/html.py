@@ -62,24 +62,19 @@ ul.years{list-style:none;padding-left:4px;font-size:13px}
 """
 
 
-# A concept's section is up to some 16 KB: a page of every concept of a bulk snapshot
-# (hundreds of thousands) would be gigabytes, which no browser opens.
-MAX_CONCEPTS = 500
 # A bulk run's warnings can number in the tens of thousands; the manifest keeps them all.
 MAX_WARNINGS = 200
 
 
-def render(data: Survey, max_concepts: int | None = MAX_CONCEPTS) -> str:
-    """The whole page, as a string: the overview of every concept surveyed, and a row
-    and section for each of the ``max_concepts`` with the most citations (None: all)."""
+def render(data: Survey) -> str:
+    """The whole page, as a string."""
     manifest = data.manifest
     title = f"medgen-etl report: snapshot {manifest.snapshot_id or data.snapshot.name}"
-    shown = shown_concepts(data, max_concepts)
     body = "\n".join(
         [
             *_header(data),
-            *_overview(data, shown),
-            *(part for c in shown for part in _concept(c, data)),
+            *_overview(data),
+            *(part for c in data.concepts for part in _concept(c, data)),
             _footer(data),
         ]
     )
@@ -92,17 +87,6 @@ def render(data: Survey, max_concepts: int | None = MAX_CONCEPTS) -> str:
         f"<title>{escape(title)}</title><style>{CSS}{_palette_css()}</style></head>\n"
         f"<body><main>\n{body}\n</main></body></html>\n"
     )
-
-
-def shown_concepts(data: Survey, limit: int | None) -> list[ConceptSurvey]:
-    """The ``limit`` concepts with the most citations (ties: the earlier), in survey order."""
-    concepts = data.concepts
-    if limit is None or len(concepts) <= limit:
-        return concepts
-    names = [c.name for c in data.categories]
-    totals = [sum(c.total(n) for n in names) for c in concepts]
-    order = sorted(range(len(concepts)), key=lambda i: (-totals[i], i))
-    return [concepts[i] for i in sorted(order[:limit])]
 
 
 # ------------------------------------------------------------------ header
@@ -143,13 +127,13 @@ def _header(data: Survey) -> Iterator[str]:
 # ------------------------------------------------------------------ overview
 
 
-def _overview(data: Survey, shown: Sequence[ConceptSurvey]) -> Iterator[str]:
+def _overview(data: Survey) -> Iterator[str]:
     m = data.manifest
     counts = ("requested", "loaded", "rejected", "missing")
     pmids = {k: int(getattr(m.pmids, k)) for k in counts}
     yield '<h2 id="overview">Overview</h2>'
     cards = [
-        ("concepts", len(m.concepts.found or data.concepts)),
+        ("concepts", len(m.concepts.found) or max(data.surveyed, len(data.concepts))),
         ("concepts failed", len(m.concepts.failed)),
         *pmids.items(),
     ]
@@ -168,13 +152,13 @@ def _overview(data: Survey, shown: Sequence[ConceptSurvey]) -> Iterator[str]:
         note = f"; {undated:,} without a year are not drawn" if undated else ""
         yield (
             f"<figure>{svg}<figcaption>Citations per category per publication year, "
-            f"{len(data.concepts):,} concept(s){note}.</figcaption></figure>"
+            f"{max(data.surveyed, len(data.concepts)):,} concept(s){note}.</figcaption></figure>"
         )
-    yield from _overview_table(data, shown)
-    if len(shown) < len(data.concepts):
+    yield from _overview_table(data)
+    if len(data.concepts) < data.surveyed:
         yield (
-            f'<p class="notice" id="concepts-cut">This page shows the {len(shown):,} of '
-            f"{len(data.concepts):,} concepts with the most citations; the counts and the "
+            f'<p class="notice" id="concepts-cut">This page shows the {len(data.concepts):,} of '
+            f"{data.surveyed:,} concepts with the most citations; the counts and the "
             "plot above are of all of them. <code>--concept</code> names the concepts to "
             "show, <code>--max-concepts</code> how many (0: all).</p>"
         )
@@ -207,13 +191,13 @@ def _problems(m: Manifest) -> Iterator[str]:
         yield '<p class="empty">none</p>'
 
 
-def _overview_table(data: Survey, shown: Sequence[ConceptSurvey]) -> Iterator[str]:
+def _overview_table(data: Survey) -> Iterator[str]:
     head = "".join(
         f'<th title="{escape(c.heading)}">{_swatch(i)}{escape(c.heading)}</th>'
         for i, c in enumerate(data.categories)
     )
     yield f'<table id="concepts"><tr><th class="l">concept</th><th class="l">CUI</th>{head}</tr>'
-    for c in shown:
+    for c in data.concepts:
         cells = "".join(f"<td>{c.total(cat.name):,}</td>" for cat in data.categories)
         cui = escape(c.concept["cui"])
         yield (

@@ -9,9 +9,9 @@ from pathlib import Path
 from pipeline.config import load_settings
 from pipeline.load import tables
 from pipeline.load.snapshot import SnapshotWriter
-from pipeline.load.survey import survey
+from pipeline.load.survey import busiest, survey
 from pipeline.models import CitationRow, Concept
-from pipeline.report.html import MAX_WARNINGS, render, shown_concepts
+from pipeline.report.html import MAX_WARNINGS, render
 from tests.support import bare_manifest, page_text
 
 # Per concept, one section of small tables; a plot per concept would cost tens of KB each.
@@ -66,25 +66,33 @@ def test_a_300_concept_report_stays_within_a_bounded_size_per_concept(tmp_path):
     assert large.count("<svg") - large.count('class="spark"') == 1
 
 
-def test_a_report_of_more_concepts_than_its_cap_shows_those_with_most_citations_and_says_so(
+def test_a_report_of_more_concepts_than_its_cap_shows_the_first_of_the_busiest_and_says_so(
     tmp_path,
 ):
-    data = survey(many_concept_snapshot(tmp_path / "a", 300))
-    # Give the last concept more citations than any other: it must be among those shown.
-    last = data.concepts[-1]
-    year = dict(last.per_year["therapy"])
-    year[2025] = year.get(2025, 0) + 100
-    busiest = dataclasses.replace(last, per_year={**last.per_year, "therapy": year})
-    data = dataclasses.replace(data, concepts=[*data.concepts[:-1], busiest])
-    page = render(data, max_concepts=120)
+    snapshot = many_concept_snapshot(tmp_path / "a", 300)
+    data = survey(snapshot, max_concepts=120)
+    assert data.surveyed == 300
+    # Every concept has as many citations: the first 120, in order.
+    assert [c.concept["cui"] for c in data.concepts] == [f"C8{i:06d}" for i in range(120)]
+    page = render(data)
     assert page.count('<section class="concept"') == 120
     assert page.count('<tr><td class="l"><a href="#') == 120
-    assert busiest.concept["cui"] in page
-    assert "shows the 120 of 300 concepts with the most citations" in page_text(page)
-    assert "300 concept(s)" in page_text(page)  # the plot is of every concept
-    shown = shown_concepts(data, 120)
-    assert [c.concept["cui"] for c in shown] == sorted(c.concept["cui"] for c in shown)
-    assert render(data, max_concepts=None).count('<section class="concept"') == 300
+    text = page_text(page)
+    assert "shows the 120 of 300 concepts with the most citations" in text
+    assert "300 concept(s)" in text  # the plot is of every concept
+    everyone = survey(snapshot, max_concepts=None)
+    assert data.per_year == everyone.per_year
+    assert render(everyone).count('<section class="concept"') == 300
+    assert "concepts-cut" not in render(everyone)
+
+
+def test_the_busiest_concepts_are_those_with_most_citations_ties_to_the_earlier():
+    cuis = ["C1", "C2", "C3", "C4", "C5"]
+    counts = {"C2": 5, "C3": 9, "C4": 5, "C5": 1}
+    assert busiest(cuis, counts, 3) == [1, 2, 3]
+    assert busiest(cuis, counts, 1) == [2]
+    assert busiest(cuis, counts, 9) == [0, 1, 2, 3, 4]
+    assert busiest(cuis, {}, 2) == [0, 1]
 
 
 def test_a_report_lists_the_first_warnings_and_counts_the_rest(tmp_path):
