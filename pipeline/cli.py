@@ -632,6 +632,12 @@ _EXISTING = click.Path(path_type=Path, exists=True, dir_okay=False)
     help="Apply only the PubMed files the current snapshot does not list, over it "
     "(same other arguments as the bulk that made it).",
 )
+@click.option(
+    "--verify-inputs",
+    is_flag=True,
+    help="With --update: hash every PubMed file the snapshot lists, even those hashed on an "
+    "earlier night and unchanged since (same inode, size, mtime and ctime).",
+)
 @handled
 def bulk_command(
     concepts: tuple[str, ...],
@@ -660,6 +666,7 @@ def bulk_command(
     table_spec: str | None,
     evidence_spec: str,
     update: bool,
+    verify_inputs: bool,
 ) -> None:
     """Build a snapshot from MedGen and PubMed bulk files; print its path.
 
@@ -669,6 +676,8 @@ def bulk_command(
     With --online they come from E-utilities searches as in build, and linked
     PMIDs the files lack are fetched by efetch.
     """
+    if verify_inputs and not update:
+        raise UsageError("--verify-inputs checks the files --update carries over: give --update")
     selected = _tables(table_spec)
     sources = _evidence(evidence_spec)
     if evidence.MESH in sources and (all_concepts or conso is None):
@@ -703,6 +712,7 @@ def bulk_command(
         tables=selected,
         evidence=sources,
         update=update,
+        verify_inputs=verify_inputs,
     )
     snapshot, _ = bulk_build(settings, medgen, options)
     click.echo(str(snapshot))

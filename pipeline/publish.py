@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 # Options that change how a run looks, not what it makes.
-_NOT_ARGUMENTS = frozenset({"progress"})
+# Neither shapes the tables: how progress is shown, how hard the inputs are checked.
+_NOT_ARGUMENTS = frozenset({"progress", "verify_inputs"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from pipeline.config import Settings, categories_hash
 from pipeline.errors import PartialRunError, UsageError
 from pipeline.extract.client import CategorySearch, EutilsClient
 from pipeline.extract.evidence import search_with_evidence
+from pipeline.extract.input_digests import InputDigests
 from pipeline.load import layout, schemas, tables
 from pipeline.load.journals import unique_journals
 from pipeline.load.layout import WORK_PREFIX, claim_output, make_dir
@@ -127,6 +128,8 @@ class BulkOptions:
     evidence: tuple[str, ...] = evidence.DEFAULT
     # --update: only the files the current snapshot does not list, over it (update.py).
     update: bool = False
+    # --verify-inputs: --update hashes every listed file, whatever the digest cache says.
+    verify_inputs: bool = False
 
 
 @dataclass
@@ -225,7 +228,18 @@ def _carry(
     the log) when no file is new."""
     categories = settings.categories if options.online else OFFLINE_CATEGORIES
     sources = medgen_files(medgen.sources)
-    plan = plan_update(settings.out_dir, start.parent, files, start.arguments, sources, categories)
+    cache = settings.out_dir / layout.INPUT_DIGESTS
+    digests = InputDigests.load(cache, verify=options.verify_inputs)
+    plan = plan_update(
+        settings.out_dir, start.parent, files, start.arguments, sources, categories, digests
+    )
+    digests.save()
+    log.info(
+        "--update: %d listed PubMed file(s) checked, %d of them read in full (the others as "
+        "hashed before: same inode, size, mtime and ctime)",
+        len(plan.carried),
+        digests.hashed,
+    )
     if not plan.new:
         log.warning(
             "--update: every PubMed file given is one the current snapshot %s lists: "

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import NoSnapshotError, UpdateRefusedError
-from pipeline.extract.bulk_files import file_digest
+from pipeline.extract.input_digests import InputDigests
 from pipeline.load.layout import SNAPSHOTS
 from pipeline.load.manifest import Bulk, Json, Manifest, MedgenFile, PubmedFile, Run
 from pipeline.load.reader import PublishedSnapshot, open_snapshot
@@ -52,11 +52,13 @@ def plan_update(
     arguments: Mapping[str, Json],
     medgen: Sequence[MedgenFile],
     categories: Sequence[Category],
+    digests: InputDigests,
 ) -> UpdatePlan:
     """The current snapshot (``parent``) and the files to apply, or UpdateRefusedError.
 
     ``files``: every PubMed file given, ordered as a full run orders them;
-    ``arguments``: this run's; ``medgen``: this run's MedGen files (name, size, sha256).
+    ``arguments``: this run's; ``medgen``: this run's MedGen files (name, size, sha256);
+    ``digests``: the listed files' sha256, hashed only when the cache cannot vouch.
     """
     if parent is None:
         raise NoSnapshotError(f"no current snapshot in {out_dir} for --update to extend: {FULL}")
@@ -68,7 +70,7 @@ def plan_update(
     carried = _listed_files(parent, bulk)
     listed = {f.name for f in carried}
     _check_new(carried, [p for p in files if p.name not in listed])
-    _check_carried(parent, carried, files)
+    _check_carried(parent, carried, files, digests)
     return UpdatePlan(snapshot, carried, tuple(files[len(carried) :]))
 
 
@@ -144,7 +146,9 @@ def _listed_files(parent: str, bulk: Bulk) -> tuple[PubmedFile, ...]:
     return listed
 
 
-def _check_carried(parent: str, carried: Sequence[PubmedFile], files: Sequence[Path]) -> None:
+def _check_carried(
+    parent: str, carried: Sequence[PubmedFile], files: Sequence[Path], digests: InputDigests
+) -> None:
     """Each file the snapshot lists is given again, unchanged, in the same place."""
     names = {p.name: p for p in files}
     for i, listed in enumerate(carried):
@@ -164,7 +168,7 @@ def _check_carried(parent: str, carried: Sequence[PubmedFile], files: Sequence[P
                 f"the current snapshot {parent} does not say the size and sha256 of "
                 f"{listed.name}, so it cannot be checked; {FULL}"
             )
-        size, digest = _size_first(path, listed.bytes)
+        size, digest = _size_first(path, listed.bytes, digests)
         if (size, digest) != (listed.bytes, listed.sha256):
             raise UpdateRefusedError(
                 f"{path} differs from the {listed.name} the current snapshot {parent} was "
@@ -173,13 +177,13 @@ def _check_carried(parent: str, carried: Sequence[PubmedFile], files: Sequence[P
             )
 
 
-def _size_first(path: Path, size: int) -> tuple[int, str | None]:
+def _size_first(path: Path, size: int, digests: InputDigests) -> tuple[int, str | None]:
     """(bytes, sha256) of ``path``; a file of another size is not hashed."""
     try:
         found = path.stat().st_size
     except OSError:
         found = -1
-    return (found, None) if found != size else file_digest(path)
+    return (found, None) if found != size else digests.digest(path)
 
 
 def _check_new(carried: Sequence[PubmedFile], new: Sequence[Path]) -> None:

@@ -10,6 +10,8 @@
     <out>/raw/                  the raw store (unless --raw-dir names another)
     <out>/sides/<id>/           what gc kept of a removed snapshot a kept one's
                                 changes are told against (pipeline/load/lineage.py)
+    <out>/.input-digests.json   sha256 of PubMed files bulk --update checked (a cache:
+                                pipeline/extract/input_digests.py)
 
 Before a build sends its first request, each of these names must be absent or
 of the kind the pipeline makes (a ``current`` that is a regular file, a
@@ -44,12 +46,14 @@ CURRENT = "current"
 SNAPSHOTS = "snapshots"
 HISTORY = ".published"
 SIDES = "sides"
+INPUT_DIGESTS = ".input-digests.json"
 SNAPSHOT_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}(?:-\d+)?")
 STAGING_PREFIX, WORK_PREFIX, LINK_PREFIX = ".staging-", ".bulk-", ".current-"
 # Names made by tempfile.mkdtemp (older releases) and by make_dir below.
 _STAGING = re.compile(r"\.staging-[a-z0-9_]{8,32}")
 _WORK = re.compile(r"\.bulk-[a-z0-9_]{8,32}")
 _LINK = re.compile(r"\.current-\d+")
+_DIGESTS_TMP = re.compile(r"\.input-digests\.json\.\d+\.tmp")
 
 
 def _kind(path: Path) -> str:
@@ -103,6 +107,7 @@ def check_output(out_dir: Path, raw_dir: Path | None = None) -> None:
     _expect(out_dir / SNAPSHOTS / HISTORY, "a regular file", "list of published snapshots")
     _expect(out_dir / LOCK_NAME, "a regular file", "lock file")
     _expect(out_dir / SIDES, "a directory", "directory of kept sides")
+    _expect(out_dir / INPUT_DIGESTS, "a regular file", "cache of input file digests")
     if (out_dir / LOCK_NAME).is_file() and not is_lock_record(out_dir / LOCK_NAME):
         raise _refuse(out_dir / LOCK_NAME, "a file with other content", "lock file")
     if raw_dir is None:
@@ -222,6 +227,9 @@ def clean_output(out_dir: Path) -> None:
             os.unlink(entry.path)
         elif _WORK.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
+    for entry in _entries(out_dir):  # the digest cache a killed update was writing
+        if _DIGESTS_TMP.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            os.unlink(entry.path)
     for entry in _entries(out_dir / SIDES):  # a side gc was killed writing
         if _STAGING.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)

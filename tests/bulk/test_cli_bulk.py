@@ -202,3 +202,14 @@ def test_bulk_with_the_thin_tables_writes_those_and_the_same_rows_as_all_tables(
         assert pq.read_table(thin / "current" / table).equals(
             pq.read_table(full / "current" / table)
         ), table
+
+
+def test_verify_inputs_without_update_is_refused_before_any_file_is_read(tmp_path):
+    for name in ("medgen_pubmed_lnk.txt.gz", "NAMES.RRF.gz", "MGDEF.RRF.gz"):
+        (tmp_path / name).write_bytes(b"")  # there (click checks), never read
+    (tmp_path / "pubmed").mkdir()
+    result = invoke(*bulk_args(tmp_path, tmp_path / "out", "C4725027"), "--verify-inputs")
+    assert result.exit_code == 2
+    assert "--verify-inputs" in result.output
+    assert "give --update" in result.output
+    assert not (tmp_path / "out").exists()

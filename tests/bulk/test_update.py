@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import logging
+import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from pipeline.bulk.medgen import read_medgen
 from pipeline.bulk.runner import BulkOptions, bulk_build
 from pipeline.config import load_settings
 from pipeline.errors import NoSnapshotError, UpdateRefusedError
+from pipeline.extract.input_digests import RACY_SECONDS
 from pipeline.load.snapshot import verify
 from pipeline.models import Concept, ConceptRef, MedgenInput
 from tests.bulk.test_bulk import (
@@ -257,3 +261,34 @@ def test_an_update_with_mesh_evidence_gives_the_citations_a_full_bulk_gives(tmp_
     assert updated["content_hash"] == expected["content_hash"]
     counts = updated["categories"]["per_concept"][f"{MESH_CUI}/linked"]["evidence"]
     assert counts == {"medgen_link": 2, "mesh": 4, "mesh_major": 1}  # 107 in, 102 out
+
+
+def test_an_update_reads_in_full_only_the_listed_files_not_hashed_before(nightly, caplog):
+    ftp, out, _ = nightly
+    time.sleep(RACY_SECONDS + 0.1)  # the files were just written: let them settle
+    with caplog.at_level(logging.INFO, logger="pipeline.bulk.runner"):
+        bulk(out, ftp, update=True)  # checks 0001 and 0002, applies 0003
+        assert "2 listed PubMed file(s) checked, 2 of them read in full" in caplog.text
+        caplog.clear()
+        _write(ftp / "pubmed26n0004.xml.gz", _record(MOVED))
+        bulk(out, ftp, update=True)  # 0001 and 0002 as hashed last night; 0003 read
+        assert "3 listed PubMed file(s) checked, 1 of them read in full" in caplog.text
+        caplog.clear()
+        _write(ftp / "pubmed26n0005.xml.gz", _record(BUMPED))
+        bulk(out, ftp, update=True, verify_inputs=True)
+        assert "4 listed PubMed file(s) checked, 4 of them read in full" in caplog.text
+
+
+def test_a_listed_file_changed_in_place_is_refused_though_its_size_and_mtime_are_kept(nightly):
+    ftp, out, _ = nightly
+    time.sleep(RACY_SECONDS + 0.1)
+    bulk(out, ftp, update=True)  # 0001 and 0002 are now in the digest cache
+    listed = ftp / "pubmed26n0001.xml.gz"
+    stat = listed.stat()
+    data = bytearray(listed.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    listed.write_bytes(bytes(data))
+    os.utime(listed, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _write(ftp / "pubmed26n0004.xml.gz", _record(MOVED))
+    with pytest.raises(UpdateRefusedError, match=r"pubmed26n0001\.xml\.gz differs .* sha256"):
+        bulk(out, ftp, update=True)

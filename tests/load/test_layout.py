@@ -63,6 +63,7 @@ FOREIGN: list[tuple[str, Callable[[Path], None]]] = [
     (".lock", _dir),
     (".lock", _link_elsewhere),
     ("sides", _file),
+    (".input-digests.json", _dir),
 ]
 
 
@@ -121,11 +122,13 @@ def test_stale_staging_work_dirs_and_temporary_links_are_removed(tmp_path):
     (tmp_path / "snapshots" / ".staging-abcd1234" / "x.parquet").write_bytes(b"x")
     (tmp_path / ".bulk-0123456789abcdef").mkdir()
     (tmp_path / "sides" / ".staging-0123abcd").mkdir(parents=True)  # a side gc was killed writing
+    (tmp_path / ".input-digests.json.4242.tmp").write_text("{")  # a cache being written
     os.symlink("snapshots/whatever", tmp_path / ".current-4242")
     with claim_output(tmp_path):
         pass
     assert not (tmp_path / "snapshots" / ".staging-abcd1234").exists()
     assert not (tmp_path / "sides" / ".staging-0123abcd").exists()
+    assert not (tmp_path / ".input-digests.json.4242.tmp").exists()
     assert not (tmp_path / ".bulk-0123456789abcdef").exists()
     assert not os.path.lexists(tmp_path / ".current-4242")
 
