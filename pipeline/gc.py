@@ -8,9 +8,11 @@ Of a removed snapshot that a kept one was built over, its *side* is kept
 against, so that it too is rebuilt byte for byte.
 The rest of the raw store's objects, and the answers naming them, are
 removed. All of it under the output lock, as a build takes it: no build can
-publish into the directory meanwhile. The raw store is assumed to serve this
-output directory only (the default ``<out>/raw``): objects another output
-directory's snapshots need are not known here.
+publish into the directory meanwhile. A raw store shared by other output
+directories (``--raw-dir``) keeps every object their published snapshots need:
+every build notes its output directory in the store it uses
+(pipeline/extract/store_users.py). Their own builds are not locked out: an
+object one of them is storing right now is younger than the orphan grace.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import UsageError
-from pipeline.extract.rawstore import RawStore, read_provenance
+from pipeline.extract.rawstore import DEMO_SOURCE, RawStore, read_provenance
+from pipeline.extract.store_users import forget_output, served_outputs
 from pipeline.load import layout
 from pipeline.load.layout import claim_output
 from pipeline.load.lineage import keep_side, kept_sides, remove_sides
@@ -31,7 +34,7 @@ from pipeline.load.snapshots import (
     older_than_kept,
     remove_snapshots,
 )
-from pipeline.wiring import orphan_grace
+from pipeline.wiring import ORPHAN_GRACE_SECONDS, orphan_grace
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,10 @@ class GcResult:
     # dry run, the ids that would be kept, with 0), and sides no longer needed.
     sides_kept: dict[str, int] = field(default_factory=dict)
     sides_removed: dict[str, int] = field(default_factory=dict)
+    # The other output directories the raw store serves (path -> answers their
+    # snapshots need, all kept), and those gone, forgotten (store_users.py).
+    other_outputs: dict[str, int] = field(default_factory=dict)
+    outputs_gone: tuple[str, ...] = ()
 
     @property
     def freed(self) -> int:
@@ -59,15 +66,18 @@ def gc(
 ) -> GcResult:
     if keep < 1:
         raise UsageError("--keep must keep at least one snapshot")
-    if read_provenance(raw_dir).source == "demo":
+    if read_provenance(raw_dir).source == DEMO_SOURCE:
         raise UsageError(f"{raw_dir} is the shipped demo store: gc never removes from it")
     with claim_output(out_dir, raw_dir=raw_dir, wait=wait_lock):
         snapshots = list_snapshots(out_dir)
         removed = older_than_kept(snapshots, keep)
         kept = [s for s in snapshots if s not in removed]
         store = RawStore(raw_dir)
-        unneeded = set(store.objects()) - _needed(store, kept)
-        grace = orphan_grace(raw_dir, out_dir)
+        others, gone = _other_outputs(raw_dir, out_dir)
+        needed = _needed(store, kept) | {d for o in others.values() for d in o}
+        unneeded = set(store.objects()) - needed
+        # Objects a build of another output directory may be storing right now are spared.
+        grace = ORPHAN_GRACE_SECONDS if others else orphan_grace(raw_dir, out_dir)
         needed = _sides_needed(kept)
         existing = kept_sides(out_dir)
         unused = {i: n for i, n in existing.items() if i not in needed}
@@ -83,6 +93,8 @@ def gc(
             }
             remove_snapshots(out_dir, [s.id for s in removed])
             remove_sides(out_dir, unused)
+            for path in gone:
+                forget_output(raw_dir, path)
         objects = store.remove_objects(unneeded, older_than=grace, dry_run=dry_run)
         if store.legacy_entries():
             log.warning(
@@ -91,7 +103,16 @@ def gc(
                 raw_dir,
                 store.legacy_entries(),
             )
-    return GcResult(tuple(removed), tuple(kept), objects, dry_run, sides, unused)
+    return GcResult(
+        tuple(removed),
+        tuple(kept),
+        objects,
+        dry_run,
+        sides,
+        unused,
+        {str(p): len(d) for p, d in others.items()},
+        tuple(str(p) for p in gone),
+    )
 
 
 def _sides_needed(kept: list[SnapshotInfo]) -> set[str]:
@@ -99,6 +120,24 @@ def _sides_needed(kept: list[SnapshotInfo]) -> set[str]:
     (a bulk snapshot is made again from its files, not rebuilt)."""
     ids = {s.id for s in kept}
     return {s.parent for s in kept if s.parent and s.source != "bulk" and s.parent not in ids}
+
+
+def _other_outputs(raw_dir: Path, out_dir: Path) -> tuple[dict[Path, set[str]], list[Path]]:
+    """The answers every published snapshot of each other output directory the store
+    serves needs (their own gc decides which they keep), and the directories gone."""
+    here = out_dir.resolve()
+    others: dict[Path, set[str]] = {}
+    gone: list[Path] = []
+    for path in served_outputs(raw_dir):
+        if path == here:
+            continue
+        if not (path / layout.SNAPSHOTS).is_dir():
+            gone.append(path)
+            continue
+        # A snapshot there that cannot be read stops gc, as one here does: what it
+        # needs is not known.
+        others[path] = {d for s in list_snapshots(path) for d in s.answers}
+    return others, gone
 
 
 def _needed(store: RawStore, kept: list[SnapshotInfo]) -> set[str]:
@@ -124,6 +163,13 @@ def describe(result: GcResult) -> str:
             f"{keeps} the side of {snapshot_id}{held}: what a kept snapshot's changes were "
             "told against"
         )
+    for path, answers in result.other_outputs.items():
+        lines.append(
+            f"kept the {answers:,} answer(s) the snapshots of {path} need: it shares this raw store"
+        )
+    for path in result.outputs_gone:
+        forgot = "would forget" if result.dry_run else "forgot"
+        lines.append(f"{forgot} {path}, which shared this raw store: it is gone")
     for snapshot_id, size in result.sides_removed.items():
         lines.append(
             f"{verb} the side of {snapshot_id} ({size:,} bytes): no kept snapshot needs it"

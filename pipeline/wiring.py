@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.errors import NcbiError
+from pipeline.errors import NcbiError, RawStoreError
 from pipeline.extract.client import EutilsClient
 from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
-from pipeline.extract.rawstore import RawStore, RunJournal
+from pipeline.extract.rawstore import DEMO_SOURCE, RawStore, RunJournal, read_provenance
+from pipeline.extract.store_users import register_output
 from pipeline.models import ConceptRef, DbInfo
+
+log = logging.getLogger(__name__)
 
 # A raw-store write takes well under a second; an hour-old temporary file is orphaned.
 ORPHAN_GRACE_SECONDS = 3600.0
@@ -69,6 +73,8 @@ def eutils_client(
     """
     store = RawStore(raw_dir)
     policy = settings.retry
+    if not dry_run:
+        _note_output(raw_dir, settings.out_dir, offline=offline)
     if offline:
         return EutilsClient(store=store, gateway=None, limiter=None, policy=policy)
     gateway = EntrezGateway(
@@ -91,6 +97,22 @@ def eutils_client(
     return EutilsClient(
         store=store, gateway=gateway, limiter=limiter, policy=policy, journal=journal
     )
+
+
+def _note_output(raw_dir: Path, out_dir: Path, *, offline: bool) -> None:
+    """Leave the output directory's name in the store, for gc elsewhere (store_users.py).
+
+    The shipped demo store is never written. Offline, a store that cannot be written
+    (a read-only copy) is read all the same, and the run says what that costs.
+    """
+    if read_provenance(raw_dir).source == DEMO_SOURCE:
+        return
+    try:
+        register_output(raw_dir, out_dir)
+    except RawStoreError as exc:
+        if not offline:
+            raise
+        log.warning("%s: gc in another output directory sharing it will not know this one", exc)
 
 
 def orphan_grace(raw_dir: Path, out_dir: Path) -> float:

@@ -4,6 +4,8 @@ snapshot can still be rebuilt, and an unfinished run can still resume."""
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +16,22 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.errors import HttpStatusError, NoSnapshotError, UsageError, VerifyError
 from pipeline.extract.rawstore import RawStore
+from pipeline.extract.store_users import served_outputs
 from pipeline.gc import gc
 from pipeline.load import layout
 from pipeline.load.lineage import kept_sides
 from pipeline.load.manifest import CHANGES_FILE
 from pipeline.load.snapshot import current_snapshot, verify
 from pipeline.load.snapshots import list_snapshots
+from pipeline.rebuild import rebuild
+from pipeline.runner import BuildResult
+from pipeline.wiring import ORPHAN_GRACE_SECONDS
 from tests.conftest import ROOT
 from tests.fakes.eutils_server import FakeEutils, Fault
 from tests.fakes.nights import (
     new_links,
     newer_answers,
+    offline_settings,
     parquet_bytes,
     published_nights,
     rebuild_night,
@@ -203,3 +210,56 @@ def test_a_published_snapshot_whose_manifest_was_changed_stops_gc_before_it_remo
         gc(tmp_path, tmp_path / "raw", keep=1)
     assert first.is_dir()
     assert third.is_dir()
+
+
+def _sharing_nights(tmp_path: Path) -> tuple[Path, Path, Path, BuildResult]:
+    """Output a and b build from one raw store on night 1; a again on night 2."""
+    raw, a, b = tmp_path / "shared-raw", tmp_path / "a", tmp_path / "b"
+    world = report_world()
+    with FakeEutils(world) as fake:
+        build_live(fake, a, *WORLD_CUIS, raw_dir=raw)
+        night_one_b = build_live(fake, b, *WORLD_CUIS, raw_dir=raw)
+        newer_answers(world)
+        build_live(fake, a, *WORLD_CUIS, raw_dir=raw)
+    return raw, a, b, night_one_b
+
+
+def _age_objects(raw: Path, seconds: float) -> None:
+    """Date every object back: gc spares objects younger than its grace period."""
+    then = time.time() - seconds
+    for path in (raw / "objects").rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
+def test_gc_in_one_output_keeps_what_another_sharing_its_raw_store_needs(tmp_path):
+    raw, a, b, night_one_b = _sharing_nights(tmp_path)
+    assert set(served_outputs(raw)) == {a.resolve(), b.resolve()}
+    _age_objects(raw, 2 * ORPHAN_GRACE_SECONDS)
+    result = gc(a, raw, keep=1)
+    assert result.objects  # a's night 1's own answers went ...
+    assert not set(result.objects) & _needed_by(night_one_b.manifest)  # ... b's stayed
+    assert len(result.removed) == 1  # a's night 1, built from the answers b's snapshot needs
+    assert result.other_outputs == {str(b.resolve()): len(_needed_by(night_one_b.manifest))}
+    assert _needed_by(night_one_b.manifest) <= set(RawStore(raw).objects())
+    rebuilt = rebuild(
+        offline_settings(tmp_path / "rb"), night_one_b.snapshot, raw_dir=raw, into=tmp_path / "rb"
+    )
+    assert parquet_bytes(rebuilt.build.snapshot) == parquet_bytes(night_one_b.snapshot)
+
+
+def test_gc_forgets_an_output_directory_that_shared_its_raw_store_and_is_gone(tmp_path):
+    raw, a, b, _ = _sharing_nights(tmp_path)
+    shutil.rmtree(b)
+    dry = CliRunner().invoke(
+        main, ["gc", "--keep", "1", "--dry-run", "--out", str(a), "--raw-dir", str(raw)]
+    )
+    assert f"would forget {b.resolve()}" in dry.output
+    result = gc(a, raw, keep=1)
+    assert result.outputs_gone == (str(b.resolve()),)
+    assert served_outputs(raw) == [a.resolve()]
+
+
+def test_a_build_from_the_shipped_demo_store_notes_nothing_in_it(tmp_path):
+    demo_snapshot(tmp_path / "out")
+    assert served_outputs(ROOT / "pipeline" / "demo" / "raw") == []

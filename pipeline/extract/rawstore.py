@@ -8,6 +8,8 @@ Layout under the store's root::
                                   oldest first: sha256, bytes, the run that fetched
                                   it and when (and the last run that got it again)
     runs/<run_id>.json            the marker of a run that has not published yet
+    outputs/<hash>.json           an output directory that builds from the store
+                                  (pipeline/extract/store_users.py)
     provenance.json               where the answers came from (absent: NCBI)
 
 The same body fetched on 300 nights is one object and one answer (whose
@@ -551,6 +553,7 @@ class RunJournal:
 
 PROVENANCE = "provenance.json"
 LIVE_SOURCE = "eutils"
+DEMO_SOURCE = "demo"  # the shipped demo store, never written
 
 
 @dataclass(frozen=True, slots=True)

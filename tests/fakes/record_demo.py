@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.extract.rawstore import ANSWERS, Provenance, RawStore, write_provenance
+from pipeline.extract.store_users import OUTPUTS
 from pipeline.models import ConceptRef
 from pipeline.runner import BuildOptions, build
 from tests.fakes.eutils_server import FakeEutils
@@ -62,6 +63,7 @@ def record(raw_dir: Path) -> None:
         settings = live_settings(fake, Path(out))
         build(settings, BuildOptions(concepts=(DEMO_CONCEPT,), raw_dir=raw_dir))
     shutil.rmtree(raw_dir / "runs", ignore_errors=True)
+    shutil.rmtree(raw_dir / OUTPUTS, ignore_errors=True)  # the recording's temporary output
     _drop_run_tokens(raw_dir)
     write_provenance(raw_dir, DEMO_PROVENANCE)
 
