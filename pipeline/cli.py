@@ -55,6 +55,7 @@ from pipeline.refs import parse_concept_ref, read_concepts_file, unique
 from pipeline.report import MAX_CONCEPTS, write_report
 from pipeline.runner import BuildOptions, build
 from pipeline.transform import evidence
+from pipeline.wiring import download_limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -763,10 +764,12 @@ def download_command(
     PATHS are remote paths under the base URL (e.g. pub/medgen/NAMES.RRF.gz).
     Prints each local path; a file already present and verified is skipped.
     """
+    settings = _settings(None, None)
     downloader = Downloader(
         base_url,
-        policy=_settings(None, None).retry,
+        policy=settings.retry,
         idle_timeout=idle_timeout,
+        limiter=download_limiter(settings, base_url),
         require_md5=not allow_missing_md5,
     )
     remote = list(paths) + (list(MEDGEN_FILES) if medgen else [])

@@ -15,6 +15,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import NcbiError, RawStoreError
 from pipeline.extract.client import EutilsClient
+from pipeline.extract.download import DEFAULT_RATE as DOWNLOAD_RATE
 from pipeline.extract.entrez import EntrezGateway
 from pipeline.extract.ratelimit import Limiter, RateLimiter, open_shared
 from pipeline.extract.rawstore import DEMO_SOURCE, RawStore, RunJournal, read_provenance
@@ -56,6 +57,14 @@ def make_limiter(settings: Settings) -> Limiter:
         return RateLimiter(rate)
     keyed = bool(settings.api_key)
     return open_shared(rate, settings.rate_limit_dir, settings.eutils_url, keyed=keyed)
+
+
+def download_limiter(settings: Settings, base_url: str) -> Limiter:
+    """The limiter of bulk-file downloads from ``base_url``: shared, as the E-utilities
+    one is, by every download on this machine (two at once ask no faster than one)."""
+    if settings.rate_limit_dir is None:
+        return RateLimiter(DOWNLOAD_RATE)
+    return open_shared(DOWNLOAD_RATE, settings.rate_limit_dir, base_url, keyed=False)
 
 
 def eutils_client(

@@ -50,7 +50,7 @@ from pipeline.errors import (
     TransientError,
     UsageError,
 )
-from pipeline.extract.ratelimit import RateLimiter
+from pipeline.extract.ratelimit import Limiter, RateLimiter
 from pipeline.extract.retry import RETRY_STATUSES, RetryPolicy, run_with_retry
 from pipeline.extract.transport import HttpTransport, connection_failure, parse_retry_after
 
@@ -176,7 +176,7 @@ class Downloader:
         *,
         policy: RetryPolicy,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         require_md5: bool = True,
         on_progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,

@@ -9,8 +9,10 @@ import time
 
 import pytest
 
+from pipeline.config import load_settings
 from pipeline.errors import ConfigError
 from pipeline.extract.ratelimit import RateLimiter, SharedRateLimiter, bucket_file, open_shared
+from pipeline.wiring import download_limiter
 from tests.conftest import ROOT
 from tests.support import busiest_second
 
@@ -215,3 +217,16 @@ def test_a_file_emptied_between_calls_cannot_speed_a_process_up(tmp_path):
         stamps.append(clock.now)
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert all(abs(g - limiter.interval) < 1e-6 for g in gaps)
+
+
+def test_downloads_share_one_limit_per_host_through_the_rate_limit_dir(tmp_path):
+    settings = load_settings(env={}, overrides={"rate_limit_dir": tmp_path / "limits"})
+    one = download_limiter(settings, "https://ftp.ncbi.nlm.nih.gov/")
+    two = download_limiter(settings, "https://ftp.ncbi.nlm.nih.gov/")
+    other = download_limiter(settings, "http://127.0.0.1:9/")
+    assert isinstance(one, SharedRateLimiter)
+    assert isinstance(two, SharedRateLimiter)
+    assert isinstance(other, SharedRateLimiter)
+    assert one.path == two.path != other.path
+    assert one.path.parent == tmp_path / "limits"
+    assert one.interval == two.interval
