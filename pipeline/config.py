@@ -54,14 +54,15 @@ class Secret:
 RetrySettings = RetryPolicy
 
 
-# Largest body accepted per utility, in bytes (pipeline.toml says why these).
+# Largest body accepted per utility, in bytes (its values: pipeline.toml's [limits],
+# which says why these; written there only).
 @dataclass(frozen=True, slots=True)
 class BodyLimits:
-    esearch_bytes: int = 16 << 20
-    esummary_bytes: int = 64 << 20
-    elink_bytes: int = 16 << 20
-    efetch_bytes: int = 256 << 20
-    einfo_bytes: int = 16 << 20
+    esearch_bytes: int
+    esummary_bytes: int
+    elink_bytes: int
+    efetch_bytes: int
+    einfo_bytes: int
 
     def for_utility(self, utility: str) -> tuple[int, str]:
         """(cap in bytes, the config key that sets it) for one E-utility."""
@@ -87,8 +88,8 @@ class Settings:
     full_every_days: int
     modified_margin_days: int
     out_dir: Path
+    limits: BodyLimits
     categories: tuple[Category, ...] = field(default=())
-    limits: BodyLimits = field(default_factory=BodyLimits)
     # Where processes share the E-utilities rate limit; None: this process only.
     rate_limit_dir: Path | None = None
 

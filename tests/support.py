@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from lxml import etree
 
-from pipeline.config import Settings, load_settings
+from pipeline.config import BodyLimits, Settings, load_settings
 from pipeline.extract.objects import decompress
 from pipeline.extract.rawstore import Entry, RawStore
 from pipeline.extract.retry import RetryPolicy
@@ -282,3 +282,8 @@ def content_files(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """A manifest's files but the changes table, which is told against each snapshot's
     own parent (an update's is the snapshot before; a full run's elsewhere has none)."""
     return {rel: f for rel, f in manifest["files"].items() if rel != CHANGES_FILE}
+
+
+def body_limits(**caps: int) -> BodyLimits:
+    """The configured default caps on answer sizes (pipeline.toml), with ``caps`` changed."""
+    return dataclasses.replace(load_settings(env={}).limits, **caps)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import BodyLimits, load_settings
+from pipeline.config import load_settings
 from pipeline.errors import (
     EutilsError,
     HttpStatusError,
@@ -32,6 +32,7 @@ from tests.conftest import ROOT, cache_env
 from tests.fakes.eutils_server import FakeEutils, Fault
 from tests.support import (
     TEST_EMAIL,
+    body_limits,
     build_live,
     busiest_second,
     demo_dataset,
@@ -149,7 +150,7 @@ def test_a_huge_body_fails_the_run_clearly_is_not_retried_and_is_never_stored(fa
             tmp_path,
             "C4725027",
             fresh=True,
-            settings={"limits": BodyLimits(efetch_bytes=cap)},
+            settings={"limits": body_limits(efetch_bytes=cap)},
         )
     message = str(info.value)
     assert info.value.exit_code == 69

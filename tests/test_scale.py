@@ -12,7 +12,15 @@ from pipeline.extract.rawstore import RawStore
 from pipeline.plan import plan
 from tests.fakes.dataset import Dataset, FakeConcept, pubmed_article
 from tests.fakes.eutils_server import FakeEutils
-from tests.support import TEST_EMAIL, build_live, demo_dataset, live_settings, options, retry_policy
+from tests.support import (
+    TEST_EMAIL,
+    body_limits,
+    build_live,
+    demo_dataset,
+    live_settings,
+    options,
+    retry_policy,
+)
 
 BIG = "Therapy/Broad[filter]"
 N = 25_000
@@ -34,7 +42,12 @@ def big_dataset() -> Dataset:
 
 def client_for(fake: FakeEutils, tmp_path) -> EutilsClient:
     gateway = EntrezGateway(
-        base_url=fake.base_url, tool="t", email=TEST_EMAIL, api_key=None, timeout=10
+        base_url=fake.base_url,
+        tool="t",
+        email=TEST_EMAIL,
+        api_key=None,
+        timeout=10,
+        limits=body_limits(),
     )
     return EutilsClient(RawStore(tmp_path), gateway, RateLimiter(500.0), retry_policy())
 

@@ -69,13 +69,13 @@ class EntrezGateway:
         email: str | None,
         api_key: str | None,
         timeout: float,
-        limits: BodyLimits | None = None,
+        limits: BodyLimits,
         transport: HttpTransport | None = None,
     ) -> None:
         self._base = base_url if base_url.endswith("/") else base_url + "/"
         self._identity = {"tool": tool, "email": email, "api_key": api_key}
         self._timeout = timeout
-        self._limits = limits or BodyLimits()
+        self._limits = limits
         self._transport = transport or HttpTransport()
 
     def call(self, request: EutilsRequest) -> bytes:

@@ -6,12 +6,11 @@ from typing import Any
 import pytest
 from Bio import Entrez
 
-from pipeline.config import BodyLimits
 from pipeline.errors import HttpStatusError, NcbiError, ResponseFormatError, TransientError
 from pipeline.extract.entrez import BIOPYTHON_BASE, EntrezGateway
 from pipeline.extract.request import EutilsRequest
 from tests.fakes.eutils_server import FakeEutils, Fault
-from tests.support import demo_dataset
+from tests.support import body_limits, demo_dataset
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def gateway(fake, timeout=5.0, api_key=None, limits=None):
         email="t@x.invalid",
         api_key=api_key,
         timeout=timeout,
-        limits=limits,
+        limits=limits or body_limits(),
     )
 
 
@@ -109,13 +108,20 @@ def test_a_404_is_a_permanent_http_error(fake):
 
 
 def test_an_unreachable_base_is_a_transient_connection_error():
-    gw = EntrezGateway(base_url="http://127.0.0.1:9/", tool="t", email="e", api_key=None, timeout=2)
+    gw = EntrezGateway(
+        base_url="http://127.0.0.1:9/",
+        tool="t",
+        email="e",
+        api_key=None,
+        timeout=2,
+        limits=body_limits(),
+    )
     with pytest.raises(NcbiError):
         gw.call(EutilsRequest.make("einfo", db="pubmed"))
 
 
 GIB = 1 << 30
-SMALL = BodyLimits(efetch_bytes=100_000)
+SMALL = body_limits(efetch_bytes=100_000)
 
 
 def test_a_body_past_its_limit_is_refused_while_it_is_read_not_after(fake):
@@ -141,7 +147,7 @@ def test_a_body_declared_past_its_limit_is_refused_before_reading(fake):
 
 
 def test_each_utility_has_its_own_limit(fake):
-    tight = gateway(fake, limits=BodyLimits(einfo_bytes=200))
+    tight = gateway(fake, limits=body_limits(einfo_bytes=200))
     assert tight.call(EutilsRequest.make("efetch", db="pubmed", id="1")).startswith(b"<?xml")
     with pytest.raises(ResponseFormatError, match=r"limits\.einfo_bytes"):
         tight.call(EutilsRequest.make("einfo", db="pubmed"))
