@@ -36,14 +36,30 @@ class ConceptPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class Pace:
+    """How fast a plan's requests may go: the configured rate and the limiter's spacing."""
+
+    rate: float
+    interval: float
+
+    def estimate(self, requests: int) -> str:
+        seconds = requests * self.interval
+        return f"estimated time at {self.rate:g} requests/s: {seconds:.0f} s"
+
+
+def _pace(settings: Settings, client: EutilsClient) -> Pace:
+    limiter = client.limiter
+    return Pace(settings.requests_per_second, limiter.interval if limiter else 0.0)
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     concepts: tuple[ConceptPlan, ...]
     resolve: int  # shared by the concepts: batched esearch and esummary
     link: int  # batched elink
     efetch: int
     einfo: int
-    rate: float
-    interval: float
+    pace: Pace
 
     @property
     def requests(self) -> int:
@@ -52,7 +68,7 @@ class Plan:
 
     @property
     def seconds(self) -> float:
-        return self.requests * self.interval
+        return self.requests * self.pace.interval
 
 
 def plan(settings: Settings, options: BuildOptions) -> Plan:
@@ -79,15 +95,13 @@ def plan(settings: Settings, options: BuildOptions) -> Plan:
         elif (concept := distinct.get(ref)) is not None:
             concepts.append(_plan_concept(client, settings, options, ref.value, concept, links))
     kept = sum(min(n, options.per_category or n) for c in concepts for n in c.counts.values())
-    limiter = client.limiter
     return Plan(
         concepts=tuple(concepts),
         resolve=resolving,
         link=linking,
         efetch=math.ceil(kept / settings.efetch_batch_size),
         einfo=2,
-        rate=settings.requests_per_second,
-        interval=limiter.interval if limiter else 0.0,
+        pace=_pace(settings, client),
     )
 
 
@@ -131,7 +145,7 @@ def describe_plan(plan: Plan) -> str:
         f"{sum(c.requests for c in plan.concepts)} searching, {plan.efetch} efetch, "
         f"{plan.einfo} einfo), retries aside"
     )
-    lines.append(f"estimated time at {plan.rate:g} requests/s: {plan.seconds:.0f} s")
+    lines.append(plan.pace.estimate(plan.requests))
     return "\n".join(lines)
 
 
@@ -146,16 +160,11 @@ class IncrementalPlan:
     split: incremental.FetchPlan
     efetch: int
     einfo: int
-    rate: float
-    interval: float
+    pace: Pace
 
     @property
     def requests(self) -> int:
         return self.searching + self.efetch + self.einfo
-
-    @property
-    def seconds(self) -> float:
-        return self.requests * self.interval
 
 
 def plan_incremental(
@@ -171,7 +180,6 @@ def plan_incremental(
     found = extract_concepts(client, settings, options)
     requested = sorted({p for hit in found.hits.values() for p in hit.pmids})
     split, _ = incremental_split(client, settings, options, found, requested, carry)
-    limiter = client.limiter
     return IncrementalPlan(
         parent=carry.parent,
         since=carry.since,
@@ -179,8 +187,7 @@ def plan_incremental(
         split=split,
         efetch=math.ceil(len(split.fetch) / settings.efetch_batch_size),
         einfo=2,
-        rate=settings.requests_per_second,
-        interval=limiter.interval if limiter else 0.0,
+        pace=_pace(settings, client),
     )
 
 
@@ -196,6 +203,6 @@ def describe_incremental_plan(found: IncrementalPlan | tuple[Plan, str]) -> str:
             f"{len(split.carried)} carried",
             f"requests: {found.requests} at most ({found.searching} resolving, linking and "
             f"searching, {found.efetch} efetch, {found.einfo} einfo), retries aside",
-            f"estimated time at {found.rate:g} requests/s: {found.seconds:.0f} s",
+            found.pace.estimate(found.requests),
         ]
     )
