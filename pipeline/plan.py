@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pipeline import incremental
 from pipeline.config import Settings
@@ -19,6 +19,7 @@ from pipeline.runner import (
     BuildOptions,
     distinct_concepts,
     extract_concepts,
+    incremental_decision,
     incremental_split,
     linkable_uid,
     make_client,
@@ -171,9 +172,7 @@ def plan_incremental(
     settings: Settings, options: BuildOptions, now: datetime | None = None
 ) -> IncrementalPlan | tuple[Plan, str]:
     """The incremental plan, or (the full build's plan, why it would be full)."""
-    carry, why = incremental.decide(
-        settings, full=options.full, offline=options.offline, now=now or datetime.now(UTC)
-    )
+    carry, why = incremental_decision(settings, options, now)
     if carry is None:
         return plan(settings, options), why
     client = make_client(settings, options, dry_run=True)

@@ -238,14 +238,21 @@ def _carry(
 ) -> tuple[incremental.Carry | None, str]:
     if carry is not None or not options.incremental:
         return carry, ""
-    carry, why = incremental.decide(
-        settings, full=options.full, offline=options.offline, now=now or datetime.now(UTC)
-    )
+    carry, why = incremental_decision(settings, options, now)
     if carry is None:
         log.warning("a full build, not an incremental one: %s", why)
     else:
         log.info("incremental over %s: PubMed records modified since %s", carry.parent, carry.since)
     return carry, why
+
+
+def incremental_decision(
+    settings: Settings, options: BuildOptions, now: datetime | None
+) -> tuple[incremental.Carry | None, str]:
+    """incremental.decide for these options: the carry, or why the build is a full one."""
+    return incremental.decide(
+        settings, full=options.full, offline=options.offline, now=now or datetime.now(UTC)
+    )
 
 
 def _carry_articles(
