@@ -107,7 +107,8 @@ class _Found:
     # and per CUI the MeSH ids searched.
     linked: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
     mesh: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # Per CUI the linked set as last searched (widened by MeSH ids with that evidence).
+    # Per CUI the plain linked set as last searched (incremental_split widens it by the
+    # CUI's MeSH ids, under that evidence, as the category searches were).
     links: dict[str, LinkHistory] = field(default_factory=dict)
 
 

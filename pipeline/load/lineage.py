@@ -38,9 +38,8 @@ from pipeline.load.changes import (
     sides,
     snapshot_side,
 )
-from pipeline.load.manifest import checked_file
 from pipeline.load.parquet import FileEntry, fsync_path, read_parquet, write_parquet
-from pipeline.load.reader import PublishedSnapshot, open_snapshot
+from pipeline.load.reader import PublishedSnapshot, open_snapshot, read_listed
 from pipeline.transform.changes import Change, compare, counts
 
 SIDE_FILE = "side.json"
@@ -106,15 +105,7 @@ def parent_side(out_dir: Path, snapshot_id: str) -> SideTables | None:
     files = _listing(kept)
 
     def read(rel: str, columns: Sequence[str]) -> pa.Table:
-        want = files[rel]
-        try:
-            with checked_file(kept, rel, want) as source:
-                table = read_parquet(source, rel, VerifyError, columns)
-        except VerifyError as exc:
-            raise VerifyError(f"refusing {kept / rel}: {exc}") from exc
-        if table.num_rows != want.rows:
-            raise VerifyError(f"{kept / rel}: {table.num_rows} rows, {SIDE_FILE} says {want.rows}")
-        return table
+        return read_listed(kept, files, SIDE_FILE, rel, columns)
 
     return read_side(f"snapshot {snapshot_id}", files, read)
 

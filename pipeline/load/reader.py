@@ -26,6 +26,29 @@ from pipeline.load.snapshot import PART
 from pipeline.models import Category
 
 
+def read_listed(
+    root: Path,
+    files: Mapping[str, FileEntry],
+    listing: str,
+    rel: str,
+    columns: Sequence[str] | None = None,
+) -> pa.Table:
+    """``root/rel`` as ``files`` (read from ``root/listing``) lists it: size, sha256,
+    page checksums and rows checked, or VerifyError naming the file."""
+    want = files.get(rel)
+    if want is None:
+        raise VerifyError(f"{root / listing} lists no {rel}")
+    try:
+        with checked_file(root, rel, want) as source:
+            table = read_parquet(source, rel, VerifyError, columns)
+    except VerifyError as exc:
+        raise VerifyError(f"refusing {root / rel}: {exc}") from exc
+    if table.num_rows != want.rows:
+        said = "manifest" if listing == MANIFEST else listing
+        raise VerifyError(f"{root / rel}: {table.num_rows} rows, {said} says {want.rows}")
+    return table
+
+
 @dataclass(frozen=True, slots=True)
 class PublishedSnapshot:
     """A snapshot whose manifest was read and checked (not yet its files)."""
@@ -39,19 +62,7 @@ class PublishedSnapshot:
 
     def read(self, rel: str, columns: Sequence[str] | None = None) -> pa.Table:
         """The file ``rel``, checked; ``columns``: only those of these the file has."""
-        want = self.files.get(rel)
-        if want is None:
-            raise VerifyError(f"{self.path / MANIFEST} lists no {rel}")
-        try:
-            with checked_file(self.path, rel, want) as source:
-                table = read_parquet(source, rel, VerifyError, columns)
-        except VerifyError as exc:
-            raise VerifyError(f"refusing {self.path / rel}: {exc}") from exc
-        if table.num_rows != want.rows:
-            raise VerifyError(
-                f"{self.path / rel}: {table.num_rows} rows, manifest says {want.rows}"
-            )
-        return table
+        return read_listed(self.path, self.files, MANIFEST, rel, columns)
 
     def row_groups(self, rel: str, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
         """The file's row groups in order, one at a time (memory holds one), after the
