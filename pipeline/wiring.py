@@ -52,19 +52,22 @@ def run_id(
 
 def make_limiter(settings: Settings) -> Limiter:
     """The limiter every live request takes: shared with this machine's other runs."""
-    rate = settings.requests_per_second
-    if settings.rate_limit_dir is None:
-        return RateLimiter(rate)
     keyed = bool(settings.api_key)
-    return open_shared(rate, settings.rate_limit_dir, settings.eutils_url, keyed=keyed)
+    return _limiter(settings, settings.requests_per_second, settings.eutils_url, keyed=keyed)
 
 
 def download_limiter(settings: Settings, base_url: str) -> Limiter:
     """The limiter of bulk-file downloads from ``base_url``: shared, as the E-utilities
     one is, by every download on this machine (two at once ask no faster than one)."""
+    return _limiter(settings, DOWNLOAD_RATE, base_url, keyed=False)
+
+
+def _limiter(settings: Settings, rate: float, url: str, *, keyed: bool) -> Limiter:
+    """``rate`` requests a second to ``url``'s host, shared through rate_limit_dir
+    (None: this process only)."""
     if settings.rate_limit_dir is None:
-        return RateLimiter(DOWNLOAD_RATE)
-    return open_shared(DOWNLOAD_RATE, settings.rate_limit_dir, base_url, keyed=False)
+        return RateLimiter(rate)
+    return open_shared(rate, settings.rate_limit_dir, url, keyed=keyed)
 
 
 def eutils_client(
